@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The loaded configuration: what the master, the workers and the helper read
+ * once lnt_conf_load() has parsed and validated lintel.conf.  A conf is
+ * immutable after loading; a reload builds a new one beside it.
+ */
+#ifndef LNT_CONF_H
+#define LNT_CONF_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "core.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Timeouts and size limits: at top level (defaults) and per site. */
+struct lnt_limits_s {
+	lnt_msec_t	 client_header_timeout;	/* default 60s */
+	lnt_msec_t	 client_body_timeout;	/* default 60s */
+	lnt_msec_t	 keepalive_timeout;	/* default 75s; 0 = no keep-alive */
+	lnt_msec_t	 send_timeout;		/* default 60s */
+	int64_t		 max_header_size;	/* bytes, default 16k */
+	int64_t		 max_body_size;		/* bytes, default 1m; 0 = unlimited */
+};
+
+/* One distinct listening address, shared by every site that names it. */
+struct lnt_listen_s {
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 text[64];	/* "127.0.0.1:8080", "[::1]:8080" */
+	int			 backlog;	/* default 511 */
+	int			 fd;		/* -1 until the master binds it */
+	lnt_site_t		**sites;	/* sites on this address, config order */
+	size_t			 nsites;
+	lnt_site_t		*default_site;	/* `default = true`, else sites[0] */
+	const char		*file;		/* where first named */
+	int			 line;
+};
+
+struct lnt_server_s {
+	char			*address;	/* as written: "10.0.0.1:8080" */
+	struct sockaddr_storage	 addr;		/* resolved at load time */
+	socklen_t		 addrlen;
+	int			 weight;	/* 1..1000, default 1 */
+	bool			 backup;
+	int			 rr_current;	/* worker-local round-robin state */
+};
+
+struct lnt_upstream_s {
+	char		*name;
+	lnt_server_t	*servers;
+	size_t		 nservers;
+	int		 keepalive;		/* idle connections kept per worker */
+	lnt_msec_t	 connect_timeout;	/* default 5s */
+	lnt_msec_t	 send_timeout;		/* default 60s */
+	lnt_msec_t	 read_timeout;		/* default 60s */
+	const char	*file;
+	int		 line;
+};
+
+struct lnt_route_s {
+	char		*path;		/* prefix, or the regex without its "~" */
+	size_t		 path_len;
+	pcre2_code	*regex;		/* NULL for a prefix route */
+	lnt_upstream_t	*upstream;
+	const char	*file;
+	int		 line;
+};
+
+struct lnt_site_s {
+	lnt_listen_t	**listens;
+	size_t		  nlistens;
+	char		**names;	/* lower case; "*.x.com" wildcards kept as written */
+	size_t		  nnames;
+	pcre2_code	**name_regexes;	/* names written "~regex" */
+	size_t		  nname_regexes;
+	char		**name_regex_src; /* their patterns, without "~" */
+	bool		  is_default;
+	lnt_route_t	 *routes;
+	size_t		  nroutes;
+	lnt_limits_t	  limits;	/* merged with the top level */
+	char		 *label;	/* first name, or "file:line", for logs */
+	const char	 *file;
+	int		  line;
+};
+
+struct lnt_conf_s {
+	char		*path;		/* the file this was read from */
+	int		 workers;	/* "auto" resolved to the CPU count */
+	int		 worker_connections; /* per worker, default 1024 */
+	char		*user;		/* default "nobody" */
+	char		*group;		/* default: the user's primary group */
+	uid_t		 uid;		/* resolved from user/group at load */
+	gid_t		 gid;
+	char		*pid_file;
+	char		*error_log;	/* path, "stderr" or "syslog" */
+	int		 log_level;	/* LNT_LOG_*, default notice */
+	lnt_msec_t	 shutdown_timeout; /* default 30s */
+	char		**modules;
+	size_t		  nmodules;
+	lnt_access_log_t *access_log;	/* NULL: no access log */
+	lnt_limits_t	  limits;
+	lnt_upstream_t	 *upstreams;
+	size_t		  nupstreams;
+	lnt_site_t	 *sites;
+	size_t		  nsites;
+	lnt_listen_t	 *listens;	/* every distinct address, config order */
+	size_t		  nlistens;
+	char		**files;	/* config file names that file/line */
+	size_t		  nfiles;	/* fields above point into */
+};
+
+/*
+ * Read and validate the config file at <path>.  Every problem found is
+ * appended to <errors> as "file:line: message" (or "path: message" when no
+ * line applies) and loading goes on so that all of them are reported.
+ * Returns the config, or NULL if there was any error.  The caller owns the
+ * result and frees it with lnt_conf_free().
+ */
+lnt_conf_t	*lnt_conf_load(const char *path, lnt_strlist_t *errors);
+
+/* Free <conf> and everything it owns (listening fds are not closed). */
+void		 lnt_conf_free(lnt_conf_t *conf);
+
+/* Print <conf> as an effective, complete libconfig file (for `-T`). */
+void		 lnt_conf_dump(const lnt_conf_t *conf, FILE *out);
+
+#endif /* LNT_CONF_H */

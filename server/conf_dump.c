@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `lintel -T`: print the effective configuration, every key of the table
+ * with its merged or default value, as libconfig text that loads again.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "access_log.h"
+#include "conf.h"
+#include "conf_keys.h"
+
+static void	print_scope(FILE *out, unsigned scope, const void *base,
+		    int depth);
+
+/*
+ * Format <ms> into <buf> of <len> bytes in the largest exact units:
+ * 5400000 is "1h30m", 250 is "250ms", 0 is "0s".
+ */
+void
+lnt_conf_format_duration(lnt_msec_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		lnt_msec_t	 ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 }, { "ms", 1 },
+	};
+	size_t i, off = 0;
+
+	if (ms <= 0) {
+		snprintf(buf, len, "%s", ms == 0 ? "0s" : "-");
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < LNT_NELEM(units) && off < len; i++) {
+		if (ms < units[i].ms)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%lld%s",
+		    (long long)(ms / units[i].ms), units[i].unit);
+		ms %= units[i].ms;
+	}
+}
+
+/*
+ * Format <bytes> into <buf> of <len> bytes with the largest unit that
+ * divides it: 16384 is "16k", 1048576 is "1m", 1500 is "1500".
+ */
+void
+lnt_conf_format_size(int64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "gmk";
+	int64_t mul = 1024 * 1024 * 1024;
+	size_t i;
+
+	for (i = 0; i < 3 && bytes > 0; i++, mul /= 1024)
+		if (bytes % mul == 0) {
+			snprintf(buf, len, "%lld%c", (long long)(bytes / mul),
+			    units[i]);
+			return;
+		}
+	snprintf(buf, len, "%lld", (long long)bytes);
+}
+
+static void
+indent(FILE *out, int depth)
+{
+	while (depth-- > 0)
+		fputc('\t', out);
+}
+
+/* Print <s> as a libconfig string literal, escaping what needs it. */
+static void
+print_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_string_list(FILE *out, char *const *items, size_t n)
+{
+	size_t i;
+
+	fputs("[ ", out);
+	for (i = 0; i < n; i++) {
+		print_string(out, items[i]);
+		fputs(i + 1 < n ? ", " : " ", out);
+	}
+	fputs("];\n", out);
+}
+
+/* Print a list of groups of the child scope of <key>. */
+static void
+print_group_list(FILE *out, const lnt_key_t *key, const void *base,
+    const void *field, int depth)
+{
+	const lnt_scope_t *sc = lnt_conf_scope(key->child);
+	const char *arr = *(char *const *)field;
+	size_t i, n = *(const size_t *)((const char *)base +
+	    key->count_offset);
+
+	fputs("(\n", out);
+	for (i = 0; i < n; i++) {
+		indent(out, depth + 1);
+		fputs("{\n", out);
+		print_scope(out, key->child, arr + i * sc->size, depth + 2);
+		indent(out, depth + 1);
+		fputs(i + 1 < n ? "},\n" : "}\n", out);
+	}
+	indent(out, depth);
+	fputs(");\n", out);
+}
+
+/* Print the value of <key>'s field <f> in <base> after "name = ". */
+static void
+print_value(FILE *out, const lnt_key_t *key, const void *base,
+    const void *f, int depth)
+{
+	char buf[64];
+
+	switch (key->type) {
+	case LNT_KEY_STR:
+		print_string(out, *(char *const *)f);
+		fputs(";\n", out);
+		break;
+	case LNT_KEY_INT:
+		fprintf(out, "%d;\n", *(const int *)f);
+		break;
+	case LNT_KEY_BOOL:
+		fprintf(out, "%s;\n", *(const bool *)f ? "true" : "false");
+		break;
+	case LNT_KEY_DURATION:
+		lnt_conf_format_duration(*(const int64_t *)f, buf,
+		    sizeof(buf));
+		fprintf(out, "\"%s\";\n", buf);
+		break;
+	case LNT_KEY_SIZE:
+		lnt_conf_format_size(*(const int64_t *)f, buf, sizeof(buf));
+		fprintf(out, "\"%s\";\n", buf);
+		break;
+	case LNT_KEY_ENUM:
+		fprintf(out, "\"%s\";\n", key->values[*(const int *)f]);
+		break;
+	case LNT_KEY_STR_LIST:
+	case LNT_KEY_STR_OR_LIST:
+		print_string_list(out, *(char *const *const *)f,
+		    *(const size_t *)((const char *)base + key->count_offset));
+		break;
+	case LNT_KEY_LIST:
+		print_group_list(out, key, base, f, depth);
+		break;
+	default:
+		fputs("{ };\n", out);
+		break;
+	}
+}
+
+/* Print every key of the single scope <scope> that <base> holds. */
+static void
+print_scope(FILE *out, unsigned scope, const void *base, int depth)
+{
+	const lnt_key_t *keys, *k;
+	size_t i, n;
+	const void *f;
+
+	keys = lnt_conf_keys(&n);
+	for (i = 0; i < n; i++) {
+		k = &keys[i];
+		if (!(k->scopes & scope) || k->module != NULL)
+			continue;
+		if (k->print != NULL) {
+			k->print(out, k, base, depth);
+			continue;
+		}
+		if (k->flags & LNT_KEY_NO_FIELD)
+			continue;
+		f = lnt_conf_key_field(k, scope, base);
+		/* Unset strings have no default worth printing. */
+		if (k->type == LNT_KEY_STR && *(char *const *)f == NULL)
+			continue;
+		indent(out, depth);
+		fprintf(out, "%s = ", k->name);
+		print_value(out, k, base, f, depth);
+	}
+}
+
+/*
+ * Print the listen entries of the site <base> for row <key> at <depth>
+ * tabs, with the backlog of each address spelled out.
+ */
+void
+lnt_conf_print_listen(FILE *out, const lnt_key_t *key, const void *base,
+    int depth)
+{
+	const lnt_site_t *site = base;
+	char buf[96];
+	size_t i;
+
+	indent(out, depth);
+	fprintf(out, "%s = [ ", key->name);
+	for (i = 0; i < site->nlistens; i++) {
+		snprintf(buf, sizeof(buf), "%s backlog=%d",
+		    site->listens[i]->text, site->listens[i]->backlog);
+		print_string(out, buf);
+		fputs(i + 1 < site->nlistens ? ", " : " ", out);
+	}
+	fputs("];\n", out);
+}
+
+/*
+ * Print the names of the site <base> for row <key> at <depth> tabs:
+ * exact and wildcard names, then regexes with their "~".
+ */
+void
+lnt_conf_print_names(FILE *out, const lnt_key_t *key, const void *base,
+    int depth)
+{
+	const lnt_site_t *site = base;
+	size_t i, n = site->nnames + site->nname_regexes;
+	char buf[1024];
+
+	if (n == 0)
+		return;
+	indent(out, depth);
+	fprintf(out, "%s = [ ", key->name);
+	for (i = 0; i < site->nnames; i++) {
+		print_string(out, site->names[i]);
+		fputs(--n > 0 ? ", " : " ", out);
+	}
+	for (i = 0; i < site->nname_regexes; i++) {
+		snprintf(buf, sizeof(buf), "~%s", site->name_regex_src[i]);
+		print_string(out, buf);
+		fputs(--n > 0 ? ", " : " ", out);
+	}
+	fputs("];\n", out);
+}
+
+/* Print the path of the route <base> for row <key> at <depth> tabs. */
+void
+lnt_conf_print_route_path(FILE *out, const lnt_key_t *key, const void *base,
+    int depth)
+{
+	const lnt_route_t *route = base;
+	char buf[1024];
+
+	indent(out, depth);
+	fprintf(out, "%s = ", key->name);
+	snprintf(buf, sizeof(buf), "%s%s", route->regex != NULL ? "~" : "",
+	    route->path != NULL ? route->path : "");
+	print_string(out, buf);
+	fputs(";\n", out);
+}
+
+/* Print the upstream of the route <base> for row <key> at <depth> tabs. */
+void
+lnt_conf_print_route_upstream(FILE *out, const lnt_key_t *key,
+    const void *base, int depth)
+{
+	const lnt_route_t *route = base;
+
+	if (route->upstream == NULL)
+		return;
+	indent(out, depth);
+	fprintf(out, "%s = ", key->name);
+	print_string(out, route->upstream->name);
+	fputs(";\n", out);
+}
+
+/* Print the access_log group of the conf <base> at <depth> tabs, if any. */
+void
+lnt_conf_print_access_log(FILE *out, const lnt_key_t *key, const void *base,
+    int depth)
+{
+	const lnt_conf_t *conf = base;
+
+	if (conf->access_log == NULL)
+		return;
+	indent(out, depth);
+	fprintf(out, "%s = {\n", key->name);
+	indent(out, depth + 1);
+	fputs("path = ", out);
+	print_string(out, lnt_access_log_path(conf->access_log));
+	fputs(";\n", out);
+	indent(out, depth + 1);
+	fputs("format = ", out);
+	print_string(out, lnt_access_log_format(conf->access_log));
+	fputs(";\n", out);
+	indent(out, depth);
+	fputs("};\n", out);
+}
+
+/*
+ * Print <conf> to <out> as a complete libconfig file: every key of every
+ * scope with its effective value, defaults and inherited limits included.
+ */
+void
+lnt_conf_dump(const lnt_conf_t *conf, FILE *out)
+{
+	fprintf(out, "# lintel: effective configuration of %s\n",
+	    conf->path);
+	print_scope(out, LNT_SCOPE_TOP, conf, 0);
+}

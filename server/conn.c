@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Client connections: reading request heads, choosing site and route,
+ * answering with lintel's own responses, keep-alive, graceful drain and the
+ * access log.  The proxy (proxy.c) takes a request once it is routed.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access_log.h"
+#include "buf.h"
+#include "conf.h"
+#include "conn.h"
+#include "http_status.h"
+#include "log.h"
+#include "proxy.h"
+#include "route.h"
+#include "util.h"
+#include "worker.h"
+
+#define LINGER_MS	5000		/* how long to drain after a close */
+
+bool			 lnt_conn_draining;
+
+static lnt_conn_t	*conns;		/* open connections */
+static lnt_conn_t	*reap_list;	/* closed this turn, freed at its end */
+static lnt_conn_t	*free_conns;
+static size_t		 nconns;
+static uint64_t		 next_id = 1;
+
+static void	client_event(lnt_event_t *ev, uint32_t events);
+static void	client_timeout(lnt_timer_t *t);
+static void	read_head(lnt_conn_t *c);
+
+static lnt_conn_t *
+conn_alloc(void)
+{
+	lnt_conn_t *c = free_conns;
+
+	if (c != NULL)
+		free_conns = c->next;
+	else if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->magic = LNT_CONN_MAGIC;
+	return c;
+}
+
+static void
+peer_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+static void
+start_request(lnt_conn_t *c)
+{
+	c->state = LNT_CONN_HEAD;
+	c->site = NULL;
+	c->route = NULL;
+	c->limits = &c->listen->default_site->limits;
+	c->status = 0;
+	c->body_sent = 0;
+	c->bytes_in = 0;
+	c->req_start = 0;
+	lnt_http_msg_init(&c->req, false);
+}
+
+void
+lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
+{
+	lnt_conn_t *c = conn_alloc();
+	int one = 1;
+
+	if (c == NULL) {
+		lnt_log(LNT_LOG_CRIT, "out of memory accepting a connection");
+		close(fd);
+		return;
+	}
+	c->listen = l;
+	c->id = next_id++;
+	peer_text(peer, c->peer, sizeof(c->peer));
+	/* Small heads and bodies go out at once; writev batches the rest. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->ev = (lnt_event_t){ .fd = fd, .handler = client_event, .data = c };
+	c->up.ev.fd = -1;
+	lnt_timer_init(&c->timer, client_timeout, c);
+	lnt_timer_init(&c->up.timer, NULL, c);
+	start_request(c);
+	c->keepalive = true;
+	if (lnt_event_add(&c->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+	    EPOLLET) == -1) {
+		lnt_log_errno(LNT_LOG_ERR, errno, "epoll_ctl(ADD) failed");
+		close(fd);
+		c->next = free_conns;
+		free_conns = c;
+		return;
+	}
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
+	nconns++;
+	lnt_timer_in(&c->timer, c->limits->client_header_timeout);
+	/* A client usually sends at once: try before the next epoll turn. */
+	c->readable = true;
+	read_head(c);
+}
+
+void
+lnt_conn_log(const lnt_conn_t *c, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (level > lnt_log_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lnt_log(level, "%s, conn=%llu client=%s site=%s req=\"%.*s %.*s\""
+	    " upstream=%s", msg, (unsigned long long)c->id, c->peer,
+	    c->site ? c->site->label : "-",
+	    (int)c->req.method.len, c->req.method.p ? c->req.method.p : "",
+	    (int)(c->req.target.len > 200 ? 200 : c->req.target.len),
+	    c->req.target.p ? c->req.target.p : "",
+	    c->up.addr[0] ? c->up.addr : "-");
+}
+
+/* $http_user_agent names User-Agent: '_' stands for '-' in <name>. */
+static bool
+var_names_header(const char *name, size_t len, lnt_str_t field)
+{
+	if (field.len != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char a = name[i] == '_' ? '-' : name[i];
+
+		if (tolower((unsigned char)a) !=
+		    tolower((unsigned char)field.p[i]))
+			return false;
+	}
+	return true;
+}
+
+static lnt_str_t
+header_lookup(const void *req, const char *name, size_t len)
+{
+	const lnt_http_msg_t *m = req;
+
+	for (size_t i = 0; i < m->nheaders; i++) {
+		if (var_names_header(name, len, m->headers[i].name))
+			return m->headers[i].value;
+	}
+	return (lnt_str_t){ NULL, 0 };
+}
+
+static void
+access_log(lnt_conn_t *c)
+{
+	lnt_access_log_t *log = lnt_worker_conf->access_log;
+	lnt_access_rec_t rec;
+
+	if (log == NULL || !c->req.started)
+		return;
+	rec = (lnt_access_rec_t){
+		.remote_addr = c->peer,
+		.start_wall = c->req_start_wall,
+		.duration = lnt_loop.now - c->req_start,
+		.method = c->req.method,
+		.target = c->req.target,
+		.protocol = c->req.version == 10 ? LNT_STR("HTTP/1.0") :
+		    LNT_STR("HTTP/1.1"),
+		.host = c->req.host,
+		.status = c->status,
+		.body_bytes_sent = c->body_sent,
+		.bytes_received = c->bytes_in,
+		.upstream_addr = c->up.addr[0] ? c->up.addr : NULL,
+		.upstream_status = c->up.resp.status,
+		.upstream_time = c->up.addr[0] ?
+		    lnt_loop.now - c->up.start : -1,
+		.site = c->site ? c->site->label : NULL,
+		.conn_id = c->id,
+		.header = header_lookup,
+		.req = &c->req,
+	};
+	lnt_access_log_write(log, &rec);
+}
+
+static void
+unlink_conn(lnt_conn_t *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	nconns--;
+}
+
+void
+lnt_conn_close(lnt_conn_t *c)
+{
+	if (c->state == LNT_CONN_CLOSED)
+		return;
+	/* A request cut short is logged too: 499 if nothing was sent. */
+	if (c->state == LNT_CONN_PROXY) {
+		c->status = c->up.resp_started ? c->up.resp.status : 499;
+		access_log(c);
+	}
+	lnt_proxy_release(c);
+	lnt_timer_stop(&c->timer);
+	lnt_event_close(&c->ev);
+	lnt_buf_put(c->in);
+	lnt_buf_put(c->reqhead);
+	lnt_buf_put(c->out);
+	c->in = c->reqhead = c->out = NULL;
+	c->state = LNT_CONN_CLOSED;
+	unlink_conn(c);
+	/* Late events of this turn may still point here: free at its end. */
+	c->next = reap_list;
+	reap_list = c;
+}
+
+void
+lnt_conn_reap(void)
+{
+	while (reap_list != NULL) {
+		lnt_conn_t *c = reap_list;
+
+		reap_list = c->next;
+		c->magic = 0;
+		c->next = free_conns;
+		free_conns = c;
+	}
+}
+
+size_t
+lnt_conn_count(void)
+{
+	return nconns;
+}
+
+/* Stop sending, then read and drop what the client still sends, so that
+ * closing with unread bytes does not reset the response we just sent. */
+static void
+linger(lnt_conn_t *c)
+{
+	if (shutdown(c->ev.fd, SHUT_WR) == -1) {
+		lnt_conn_close(c);
+		return;
+	}
+	c->state = LNT_CONN_LINGER;
+	lnt_timer_in(&c->timer, LINGER_MS);
+	c->readable = true;
+	lnt_event_post(&c->ev);
+}
+
+static void
+linger_read(lnt_conn_t *c)
+{
+	char sink[4096];
+
+	for (;;) {
+		ssize_t n = read(c->ev.fd, sink, sizeof(sink));
+
+		if (n > 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->readable = false;
+			return;
+		}
+		lnt_conn_close(c);
+		return;
+	}
+}
+
+void
+lnt_conn_request_done(lnt_conn_t *c)
+{
+	access_log(c);
+	lnt_proxy_release(c);
+	lnt_buf_put(c->reqhead);
+	lnt_buf_put(c->out);
+	c->reqhead = c->out = NULL;
+	c->requests++;
+	if (!c->keepalive || lnt_conn_draining || c->eof ||
+	    c->limits->keepalive_timeout == 0) {
+		/* Unread request bytes would turn close() into a reset. */
+		if (c->in != NULL && lnt_buf_len(c->in) > 0)
+			linger(c);
+		else if (c->eof)
+			lnt_conn_close(c);
+		else
+			linger(c);
+		return;
+	}
+	start_request(c);
+	if (c->in != NULL && lnt_buf_len(c->in) > 0) {
+		/* A pipelined request is already here. */
+		lnt_timer_in(&c->timer, c->limits->client_header_timeout);
+		lnt_event_post(&c->ev);
+		return;
+	}
+	/* Idle keep-alive: give the buffer back until bytes arrive. */
+	lnt_buf_put(c->in);
+	c->in = NULL;
+	lnt_timer_in(&c->timer, c->limits->keepalive_timeout);
+}
+
+static void
+write_out(lnt_conn_t *c)
+{
+	while (lnt_buf_len(c->out) > 0) {
+		ssize_t n = write(c->ev.fd, c->out->pos, lnt_buf_len(c->out));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->writable = false;
+			lnt_timer_in(&c->timer, c->limits->send_timeout);
+			return;
+		}
+		if (n == -1) {
+			lnt_conn_log(c, LNT_LOG_INFO, "writing response: %s",
+			    strerror(errno));
+			lnt_conn_close(c);
+			return;
+		}
+		c->out->pos += n;
+	}
+	lnt_conn_request_done(c);
+}
+
+/* An RFC 9110 IMF-fixdate for "now", refreshed once a second. */
+static const char *
+http_date(void)
+{
+	static char date[40];
+	static time_t last;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return date;
+}
+
+void
+lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
+{
+	const char *reason = lnt_http_reason(status);
+	bool head = c->req.started && c->req.method.len == 4 &&
+	    memcmp(c->req.method.p, "HEAD", 4) == 0;
+	char body[256];
+	int blen;
+
+	if (why != NULL)
+		lnt_conn_log(c, status >= 500 ? LNT_LOG_ERR : LNT_LOG_INFO,
+		    "%d: %s", status, why);
+	lnt_proxy_release(c);
+	lnt_timer_stop(&c->timer);
+	if (c->out == NULL && (c->out = lnt_buf_get(0)) == NULL) {
+		lnt_conn_close(c);
+		return;
+	}
+	c->out->pos = c->out->last = c->out->start;
+	blen = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d %s"
+	    "</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
+	    "<hr><center>lintel</center>\r\n</body>\r\n</html>\r\n",
+	    status, reason, status, reason);
+	c->out->last += snprintf(c->out->last, lnt_buf_room(c->out),
+	    "HTTP/1.1 %d %s\r\nServer: lintel\r\nDate: %s\r\n"
+	    "Content-Type: text/html\r\nContent-Length: %d\r\n%s\r\n%s",
+	    status, reason, http_date(), blen,
+	    c->keepalive && !lnt_conn_draining ? "" : "Connection: close\r\n",
+	    head ? "" : body);
+	c->status = status;
+	c->body_sent = head ? 0 : blen;
+	c->state = LNT_CONN_RESPOND;
+	c->writable = true;
+	write_out(c);
+}
+
+/* Choose site and route for the parsed request and hand it on. */
+static void
+dispatch(lnt_conn_t *c)
+{
+	lnt_buf_t *rest;
+	size_t extra;
+	lnt_body_kind_t body = lnt_http_request_body(&c->req);
+
+	bool keep = !(c->req.conn_close || (c->req.version == 10 &&
+	    !c->req.conn_keepalive));
+
+	c->site = lnt_route_site(c->listen, c->req.host);
+	c->limits = &c->site->limits;
+	c->bytes_in = (int64_t)c->req.head_len;
+	c->route = lnt_route_match(c->site, c->req.path);
+	if (c->route == NULL) {
+		/* Answering without reading a body leaves it unread. */
+		c->keepalive = keep && body == LNT_BODY_NONE;
+		lnt_conn_respond(c, 404, NULL);
+		return;
+	}
+	if (c->limits->max_body_size > 0 &&
+	    c->req.content_length > c->limits->max_body_size) {
+		c->keepalive = false;
+		lnt_conn_respond(c, 413, "request body larger than "
+		    "max_body_size");
+		return;
+	}
+	c->keepalive = keep;
+	/* Keep the head where it is; move bytes after it to a new buffer. */
+	if ((rest = lnt_buf_get(0)) == NULL) {
+		lnt_conn_respond(c, 500, "out of memory");
+		return;
+	}
+	extra = lnt_buf_len(c->in) - c->req.head_len;
+	memcpy(rest->last, c->in->pos + c->req.head_len, extra);
+	rest->last += extra;
+	c->reqhead = c->in;
+	c->reqhead->last = c->reqhead->pos + c->req.head_len;
+	c->in = rest;
+	c->state = LNT_CONN_PROXY;
+	lnt_timer_stop(&c->timer);
+	lnt_proxy_start(c);
+}
+
+static int
+ensure_in(lnt_conn_t *c)
+{
+	size_t size = (size_t)c->limits->max_header_size;
+
+	if (c->in == NULL) {
+		c->in = lnt_buf_get(size);
+		return c->in ? 0 : -1;
+	}
+	if (lnt_buf_capacity(c->in) < size && lnt_buf_room(c->in) == 0) {
+		/* Head larger than a pooled buffer: move to a big one and
+		 * parse again from its start (slices pointed at the old). */
+		lnt_buf_t *big = lnt_buf_get(size);
+
+		if (big == NULL)
+			return -1;
+		memcpy(big->last, c->in->pos, lnt_buf_len(c->in));
+		big->last += lnt_buf_len(c->in);
+		lnt_buf_put(c->in);
+		c->in = big;
+		lnt_http_msg_init(&c->req, false);
+	} else if (lnt_buf_room(c->in) == 0) {
+		lnt_buf_compact(c->in);
+	}
+	return 0;
+}
+
+static void
+parse_head(lnt_conn_t *c)
+{
+	int status;
+	const char *why;
+	lnt_http_rc_t rc = lnt_http_parse_head(&c->req, c->in->pos,
+	    lnt_buf_len(c->in), (size_t)c->limits->max_header_size,
+	    &status, &why);
+
+	if (rc == LNT_HTTP_AGAIN)
+		return;
+	if (rc == LNT_HTTP_BAD) {
+		/* The framing can't be trusted: never read another request. */
+		c->keepalive = false;
+		lnt_conn_respond(c, status, why);
+		return;
+	}
+	dispatch(c);
+}
+
+static void
+read_head(lnt_conn_t *c)
+{
+	/* Bytes left by the previous request (pipelining) come first. */
+	if (c->in != NULL && lnt_buf_len(c->in) > 0 && !c->req.started &&
+	    c->req.scan == 0)
+		parse_head(c);
+	while (c->state == LNT_CONN_HEAD) {
+		ssize_t n;
+
+		if (!c->readable)
+			return;
+		if (ensure_in(c) == -1) {
+			lnt_conn_close(c);
+			return;
+		}
+		n = read(c->ev.fd, c->in->last, lnt_buf_room(c->in));
+		if (n > 0) {
+			if (c->req_start == 0) {
+				c->req_start = lnt_loop.now;
+				c->req_start_wall = lnt_now_wall();
+				lnt_timer_in(&c->timer,
+				    c->limits->client_header_timeout);
+			}
+			c->in->last += n;
+			parse_head(c);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->readable = false;
+			if (lnt_buf_len(c->in) == 0) {
+				lnt_buf_put(c->in);
+				c->in = NULL;
+			}
+			if (lnt_conn_draining && c->in == NULL)
+				lnt_conn_close(c);
+			return;
+		}
+		/* EOF or error: a partial head is logged, an idle close not. */
+		if (c->in != NULL && lnt_buf_len(c->in) > 0)
+			lnt_conn_log(c, LNT_LOG_INFO, "client closed the "
+			    "connection while sending the request head");
+		lnt_conn_close(c);
+		return;
+	}
+}
+
+static void
+client_event(lnt_event_t *ev, uint32_t events)
+{
+	lnt_conn_t *c = ev->data;
+
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = true;
+	switch (c->state) {
+	case LNT_CONN_HEAD:
+		read_head(c);
+		break;
+	case LNT_CONN_PROXY:
+		lnt_proxy_client_event(c);
+		break;
+	case LNT_CONN_RESPOND:
+		if (c->writable)
+			write_out(c);
+		break;
+	case LNT_CONN_LINGER:
+		if (c->readable)
+			linger_read(c);
+		break;
+	case LNT_CONN_CLOSED:
+		break;
+	}
+}
+
+static void
+client_timeout(lnt_timer_t *t)
+{
+	lnt_conn_t *c = t->data;
+
+	switch (c->state) {
+	case LNT_CONN_HEAD:
+		if (c->in == NULL || lnt_buf_len(c->in) == 0) {
+			lnt_conn_close(c);	/* idle keep-alive */
+			return;
+		}
+		c->keepalive = false;
+		lnt_conn_respond(c, 408, "client_header_timeout expired");
+		return;
+	case LNT_CONN_PROXY:
+		lnt_proxy_client_timeout(c);
+		return;
+	case LNT_CONN_RESPOND:
+		lnt_conn_log(c, LNT_LOG_INFO, "send_timeout expired");
+		lnt_conn_close(c);
+		return;
+	default:
+		lnt_conn_close(c);
+		return;
+	}
+}
+
+void
+lnt_conn_drain_all(void)
+{
+	lnt_conn_t *c = conns, *next;
+
+	lnt_conn_draining = true;
+	for (; c != NULL; c = next) {
+		next = c->next;
+		/* Idle between requests: nothing is lost by closing. */
+		if (c->state == LNT_CONN_HEAD &&
+		    (c->in == NULL || lnt_buf_len(c->in) == 0)) {
+			c->readable = true;
+			lnt_event_post(&c->ev);
+		}
+	}
+}
+
+void
+lnt_conn_close_all(void)
+{
+	while (conns != NULL)
+		lnt_conn_close(conns);
+}

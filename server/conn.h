@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A client connection and the request it is serving, with the upstream side
+ * of that request embedded (one request at a time per connection: pipelined
+ * requests wait, unread, until the previous response is done).
+ */
+#ifndef LNT_CONN_H
+#define LNT_CONN_H
+
+#include <sys/socket.h>
+
+#include "core.h"
+#include "event.h"
+#include "http_parse.h"
+#include "timer.h"
+
+#define LNT_CONN_MAGIC	0x6c6e7463u	/* "lntc" */
+
+enum lnt_conn_state {
+	LNT_CONN_HEAD,		/* reading a request head (or idle) */
+	LNT_CONN_PROXY,		/* the proxy owns the request */
+	LNT_CONN_RESPOND,	/* writing a response lintel made */
+	LNT_CONN_LINGER,	/* response sent; draining unread input */
+	LNT_CONN_CLOSED
+};
+
+/* How response bytes are framed on their way to the client. */
+enum lnt_resp_mode {
+	LNT_RESP_PASS,		/* as received */
+	LNT_RESP_DECHUNK,	/* chunked in, close-delimited out (HTTP/1.0) */
+	LNT_RESP_RECHUNK	/* close-delimited in, chunked out */
+};
+
+typedef struct lnt_up_s {
+	lnt_event_t	 ev;		/* upstream socket */
+	lnt_timer_t	 timer;		/* connect, send or read timeout */
+	lnt_upstream_t	*upstream;
+	lnt_server_t	*server;
+	size_t		 tries;		/* servers tried for this request */
+	bool		 connected;
+	bool		 readable;	/* edge-triggered readiness */
+	bool		 writable;
+	bool		 progress;	/* bytes moved since the timer was set */
+	lnt_buf_t	*head;		/* request head to send upstream */
+	lnt_buf_t	*in;		/* response bytes from upstream */
+	lnt_http_msg_t	 resp;
+	lnt_body_kind_t	 req_body;
+	int64_t		 req_left;	/* LENGTH: request body bytes to send */
+	lnt_chunked_t	 req_chunk;
+	size_t		 req_ready;	/* parsed body bytes at c->in->pos */
+	bool		 req_done;
+	lnt_body_kind_t	 resp_body;
+	int64_t		 resp_left;
+	lnt_chunked_t	 resp_chunk;
+	enum lnt_resp_mode resp_mode;
+	size_t		 resp_ready;	/* body bytes at in->pos to send */
+	bool		 resp_started;	/* the client has had the head */
+	bool		 resp_done;	/* the upstream has sent it all */
+	lnt_buf_t	*chead;		/* response head for the client */
+	char		 pfx[24];	/* RECHUNK: "size\r\n" before the data */
+	size_t		 pfx_len;
+	size_t		 sfx_len;	/* RECHUNK: bytes of "\r\n" (or last
+					   chunk) still to send after data */
+	const char	*sfx;
+	lnt_msec_t	 start;		/* monotonic, when connecting began */
+	char		 addr[64];	/* server address, for logs */
+} lnt_up_t;
+
+struct lnt_conn_s {
+	unsigned	 magic;
+	lnt_conn_t	*prev, *next;	/* every open connection of the worker */
+	lnt_event_t	 ev;		/* client socket */
+	lnt_timer_t	 timer;		/* header, body, idle or send timeout */
+	lnt_listen_t	*listen;
+	char		 peer[48];	/* client address without port */
+	uint64_t	 id;
+	enum lnt_conn_state state;
+	bool		 readable;
+	bool		 writable;
+	bool		 eof;		/* the client will send no more */
+	bool		 keepalive;	/* serve another request afterwards */
+	bool		 progress;
+	unsigned	 requests;	/* served on this connection */
+	lnt_buf_t	*in;		/* bytes from the client */
+	lnt_buf_t	*reqhead;	/* the parsed head of this request */
+	lnt_buf_t	*out;		/* a response lintel made */
+	lnt_http_msg_t	 req;
+	lnt_site_t	*site;
+	lnt_route_t	*route;
+	const lnt_limits_t *limits;
+	lnt_up_t	 up;
+	/* For the access log. */
+	lnt_msec_t	 req_start;	/* monotonic */
+	lnt_msec_t	 req_start_wall;
+	int		 status;
+	int64_t		 body_sent;
+	int64_t		 bytes_in;
+};
+
+/* Take over the accepted socket <fd> from <peer>, listening on <l>. */
+void	 lnt_conn_accept(lnt_listen_t *l, int fd,
+	    const struct sockaddr *peer);
+
+/*
+ * Answer the current request with <status> and a small body made by
+ * lintel, log <why> (NULL: nothing) at info level with the request context,
+ * and go on to the next request or close, as <c>->keepalive says.
+ */
+void	 lnt_conn_respond(lnt_conn_t *c, int status, const char *why);
+
+/* The proxy is done with the request: log it and go on, or close. */
+void	 lnt_conn_request_done(lnt_conn_t *c);
+
+/* Close <c> now (reset-free: no lingering), freeing it at end of turn. */
+void	 lnt_conn_close(lnt_conn_t *c);
+
+/* Log <fmt> at <level> with the connection's request context appended. */
+void	 lnt_conn_log(const lnt_conn_t *c, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Graceful stop: close idle connections, mark the rest to close. */
+void	 lnt_conn_drain_all(void);
+/* Fast stop. */
+void	 lnt_conn_close_all(void);
+size_t	 lnt_conn_count(void);
+/* Free connections closed during this loop turn. */
+void	 lnt_conn_reap(void);
+
+/* Set by the worker on a graceful stop: no more keep-alive. */
+extern bool	lnt_conn_draining;
+
+#endif /* LNT_CONN_H */

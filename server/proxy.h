@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Forwarding a request to an upstream server and streaming the response
+ * back, with back-pressure both ways.
+ */
+#ifndef LNT_PROXY_H
+#define LNT_PROXY_H
+
+#include "core.h"
+
+/*
+ * Start proxying <c>'s parsed request to its route's upstream.  The
+ * request head is in c->reqhead, any body bytes already read in c->in.
+ * Ends with lnt_conn_request_done(), lnt_conn_respond() or
+ * lnt_conn_close().
+ */
+void	lnt_proxy_start(lnt_conn_t *c);
+
+/* Client socket events while the proxy owns the request. */
+void	lnt_proxy_client_event(lnt_conn_t *c);
+
+/* Client-side timer fired while the proxy owns the request. */
+void	lnt_proxy_client_timeout(lnt_conn_t *c);
+
+/* Release the upstream side of <c> (socket, buffers, timer). */
+void	lnt_proxy_release(lnt_conn_t *c);
+
+#endif /* LNT_PROXY_H */
