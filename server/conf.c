@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "conf_keys.h"
 #include "conf_value.h"
+#include "mime.h"
 #include "util.h"
 
 #define BACKLOG_DEFAULT	511
@@ -644,6 +645,8 @@ lnt_conf_walk(lnt_cf_t *cf, config_setting_t *group, unsigned scope,
 			lnt_conf_set_generic(cf, key, m, b);
 	}
 	check_required(cf, group, scope);
+	if (scope == LNT_SCOPE_ROUTE)
+		lnt_conf_static_route_check(cf, group, base);
 }
 
 /* Whether row <key> has a field the generic code may touch. */
@@ -1283,10 +1286,23 @@ free_scope(unsigned scope, void *base)
 			free(arr);
 		}
 	}
-	if (scope == LNT_SCOPE_SITE)
+	if (scope == LNT_SCOPE_SITE) {
 		free_site_extras(base);
-	else if (scope == LNT_SCOPE_ROUTE)
+		lnt_mime_free(((lnt_site_t *)base)->mime);
+		lnt_conf_free_header_rules(((lnt_site_t *)base)->
+		    request_headers);
+		lnt_conf_free_header_rules(((lnt_site_t *)base)->
+		    response_headers);
+	} else if (scope == LNT_SCOPE_ROUTE) {
 		pcre2_code_free(((lnt_route_t *)base)->regex);
+		lnt_conf_free_header_rules(((lnt_route_t *)base)->
+		    request_headers);
+		lnt_conf_free_header_rules(((lnt_route_t *)base)->
+		    response_headers);
+		lnt_conf_static_free_route(base);
+	} else if (scope == LNT_SCOPE_ERROR_PAGE) {
+		lnt_conf_static_free_error_page(base);
+	}
 }
 
 /*
@@ -1306,6 +1322,7 @@ lnt_conf_free(lnt_conf_t *conf)
 	free(conf->listens);
 	if (conf->access_log != NULL)
 		lnt_access_log_free(conf->access_log);
+	lnt_mime_free(conf->mime);
 	for (i = 0; i < conf->nfiles; i++)
 		free(conf->files[i]);
 	free(conf->files);

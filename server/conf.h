@@ -46,6 +46,7 @@ struct lnt_server_s {
 	int			 weight;	/* 1..1000, default 1 */
 	bool			 backup;
 	int			 rr_current;	/* worker-local round-robin state */
+	lnt_pconn_t		*idle;		/* worker-local idle connections */
 };
 
 struct lnt_upstream_s {
@@ -53,6 +54,9 @@ struct lnt_upstream_s {
 	lnt_server_t	*servers;
 	size_t		 nservers;
 	int		 keepalive;		/* idle connections kept per worker */
+	lnt_msec_t	 keepalive_timeout;	/* idle connection lifetime, 60s */
+	int		 keepalive_requests;	/* requests per connection, 1000 */
+	int		 nidle;			/* worker-local: idle now */
 	lnt_msec_t	 connect_timeout;	/* default 5s */
 	lnt_msec_t	 send_timeout;		/* default 60s */
 	lnt_msec_t	 read_timeout;		/* default 60s */
@@ -60,11 +64,64 @@ struct lnt_upstream_s {
 	int		 line;
 };
 
+/* One header rule: "Name: value" for set/add, a bare name for remove. */
+typedef struct lnt_hdr_rule_s {
+	char		*name;
+	size_t		 name_len;
+	char		*value;		/* may hold $remote_addr $host $scheme
+					   $request_uri; NULL for remove */
+} lnt_hdr_rule_t;
+
+/* request_headers / response_headers = { set; add; remove; } */
+typedef struct lnt_hdr_rules_s {
+	lnt_hdr_rule_t	*set;
+	size_t		 nset;
+	lnt_hdr_rule_t	*add;
+	size_t		 nadd;
+	lnt_hdr_rule_t	*remove;
+	size_t		 nremove;
+} lnt_hdr_rules_t;
+
+/* forward_headers bits: what the proxy adds to requests it forwards. */
+#define LNT_FWD_VIA		0x01
+#define LNT_FWD_XFF		0x02	/* X-Forwarded-For */
+#define LNT_FWD_XFPROTO		0x04	/* X-Forwarded-Proto */
+#define LNT_FWD_XFHOST		0x08	/* X-Forwarded-Host */
+#define LNT_FWD_FORWARDED	0x10	/* RFC 7239 Forwarded */
+#define LNT_FWD_DEFAULT		(LNT_FWD_VIA | LNT_FWD_XFF | LNT_FWD_XFPROTO | \
+				 LNT_FWD_XFHOST)
+
+/* A route's fixed answer: return = { status; body; location; }. */
+typedef struct lnt_return_s {
+	int		 status;	/* 200..599; 0: the route has none */
+	char		*body;		/* text/plain; NULL: lintel's page */
+	char		*location;	/* with $scheme $host $request_uri */
+} lnt_return_t;
+
+/* One entry of a site's error_pages, read into memory at load time. */
+typedef struct lnt_error_page_s {
+	int		*statuses;	/* 400..599 */
+	size_t		 nstatuses;
+	char		*file;		/* absolute path */
+	char		*body;		/* the file's bytes (at most 64 KiB) */
+	size_t		 len;
+	const char	*conf_file;	/* where it is written */
+	int		 conf_line;
+} lnt_error_page_t;
+
 struct lnt_route_s {
 	char		*path;		/* prefix, or the regex without its "~" */
 	size_t		 path_len;
 	pcre2_code	*regex;		/* NULL for a prefix route */
 	lnt_upstream_t	*upstream;
+	char		*upstream_host;	/* Host sent upstream; NULL: the site's */
+	lnt_hdr_rules_t	*request_headers;  /* NULL: the site's */
+	lnt_hdr_rules_t	*response_headers; /* NULL: the site's */
+	char		*root;		/* static files: absolute, no final '/' */
+	char		**index;	/* index file names, default index.html */
+	size_t		 nindex;
+	bool		 allow_symlinks; /* may a symlink lead out of root */
+	lnt_return_t	 ret;		/* ret.status 0: no return */
 	const char	*file;
 	int		 line;
 };
@@ -81,6 +138,15 @@ struct lnt_site_s {
 	lnt_route_t	 *routes;
 	size_t		  nroutes;
 	lnt_limits_t	  limits;	/* merged with the top level */
+	unsigned	  forward_headers; /* LNT_FWD_* bits */
+	bool		  forward_headers_set;
+	char		 *upstream_host; /* NULL: the client's Host */
+	lnt_hdr_rules_t	 *request_headers;
+	lnt_hdr_rules_t	 *response_headers;
+	char		 *mime_types;	/* path; NULL: the top level's */
+	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */
+	lnt_error_page_t *error_pages;
+	size_t		  nerror_pages;
 	char		 *label;	/* first name, or "file:line", for logs */
 	const char	 *file;
 	int		  line;
@@ -101,6 +167,8 @@ struct lnt_conf_s {
 	char		**modules;
 	size_t		  nmodules;
 	lnt_access_log_t *access_log;	/* NULL: no access log */
+	char		 *mime_types;	/* path of a mime.types file, or NULL */
+	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */
 	lnt_limits_t	  limits;
 	lnt_upstream_t	 *upstreams;
 	size_t		  nupstreams;

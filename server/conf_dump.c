@@ -65,16 +65,16 @@ lnt_conf_format_size(int64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, "%lld", (long long)bytes);
 }
 
-static void
-indent(FILE *out, int depth)
+void
+lnt_conf_indent(FILE *out, int depth)
 {
 	while (depth-- > 0)
 		fputc('\t', out);
 }
 
 /* Print <s> as a libconfig string literal, escaping what needs it. */
-static void
-print_string(FILE *out, const char *s)
+void
+lnt_conf_print_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s != '\0'; s++) {
@@ -95,7 +95,7 @@ print_string_list(FILE *out, char *const *items, size_t n)
 
 	fputs("[ ", out);
 	for (i = 0; i < n; i++) {
-		print_string(out, items[i]);
+		lnt_conf_print_string(out, items[i]);
 		fputs(i + 1 < n ? ", " : " ", out);
 	}
 	fputs("];\n", out);
@@ -113,13 +113,13 @@ print_group_list(FILE *out, const lnt_key_t *key, const void *base,
 
 	fputs("(\n", out);
 	for (i = 0; i < n; i++) {
-		indent(out, depth + 1);
+		lnt_conf_indent(out, depth + 1);
 		fputs("{\n", out);
 		print_scope(out, key->child, arr + i * sc->size, depth + 2);
-		indent(out, depth + 1);
+		lnt_conf_indent(out, depth + 1);
 		fputs(i + 1 < n ? "},\n" : "}\n", out);
 	}
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fputs(");\n", out);
 }
 
@@ -132,7 +132,7 @@ print_value(FILE *out, const lnt_key_t *key, const void *base,
 
 	switch (key->type) {
 	case LNT_KEY_STR:
-		print_string(out, *(char *const *)f);
+		lnt_conf_print_string(out, *(char *const *)f);
 		fputs(";\n", out);
 		break;
 	case LNT_KEY_INT:
@@ -190,7 +190,7 @@ print_scope(FILE *out, unsigned scope, const void *base, int depth)
 		/* Unset strings have no default worth printing. */
 		if (k->type == LNT_KEY_STR && *(char *const *)f == NULL)
 			continue;
-		indent(out, depth);
+		lnt_conf_indent(out, depth);
 		fprintf(out, "%s = ", k->name);
 		print_value(out, k, base, f, depth);
 	}
@@ -208,12 +208,12 @@ lnt_conf_print_listen(FILE *out, const lnt_key_t *key, const void *base,
 	char buf[96];
 	size_t i;
 
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = [ ", key->name);
 	for (i = 0; i < site->nlistens; i++) {
 		snprintf(buf, sizeof(buf), "%s backlog=%d",
 		    site->listens[i]->text, site->listens[i]->backlog);
-		print_string(out, buf);
+		lnt_conf_print_string(out, buf);
 		fputs(i + 1 < site->nlistens ? ", " : " ", out);
 	}
 	fputs("];\n", out);
@@ -233,15 +233,15 @@ lnt_conf_print_names(FILE *out, const lnt_key_t *key, const void *base,
 
 	if (n == 0)
 		return;
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = [ ", key->name);
 	for (i = 0; i < site->nnames; i++) {
-		print_string(out, site->names[i]);
+		lnt_conf_print_string(out, site->names[i]);
 		fputs(--n > 0 ? ", " : " ", out);
 	}
 	for (i = 0; i < site->nname_regexes; i++) {
 		snprintf(buf, sizeof(buf), "~%s", site->name_regex_src[i]);
-		print_string(out, buf);
+		lnt_conf_print_string(out, buf);
 		fputs(--n > 0 ? ", " : " ", out);
 	}
 	fputs("];\n", out);
@@ -255,11 +255,11 @@ lnt_conf_print_route_path(FILE *out, const lnt_key_t *key, const void *base,
 	const lnt_route_t *route = base;
 	char buf[1024];
 
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = ", key->name);
 	snprintf(buf, sizeof(buf), "%s%s", route->regex != NULL ? "~" : "",
 	    route->path != NULL ? route->path : "");
-	print_string(out, buf);
+	lnt_conf_print_string(out, buf);
 	fputs(";\n", out);
 }
 
@@ -272,9 +272,9 @@ lnt_conf_print_route_upstream(FILE *out, const lnt_key_t *key,
 
 	if (route->upstream == NULL)
 		return;
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = ", key->name);
-	print_string(out, route->upstream->name);
+	lnt_conf_print_string(out, route->upstream->name);
 	fputs(";\n", out);
 }
 
@@ -287,17 +287,17 @@ lnt_conf_print_access_log(FILE *out, const lnt_key_t *key, const void *base,
 
 	if (conf->access_log == NULL)
 		return;
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = {\n", key->name);
-	indent(out, depth + 1);
+	lnt_conf_indent(out, depth + 1);
 	fputs("path = ", out);
-	print_string(out, lnt_access_log_path(conf->access_log));
+	lnt_conf_print_string(out, lnt_access_log_path(conf->access_log));
 	fputs(";\n", out);
-	indent(out, depth + 1);
+	lnt_conf_indent(out, depth + 1);
 	fputs("format = ", out);
-	print_string(out, lnt_access_log_format(conf->access_log));
+	lnt_conf_print_string(out, lnt_access_log_format(conf->access_log));
 	fputs(";\n", out);
-	indent(out, depth);
+	lnt_conf_indent(out, depth);
 	fputs("};\n", out);
 }
 

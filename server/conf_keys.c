@@ -73,6 +73,10 @@ static const char *const balance_methods[] = {
 #define SITEF(f)	offsetof(lnt_site_t, f)
 #define ROUTEF(f)	offsetof(lnt_route_t, f)
 #define ALOGF(f)	offsetof(lnt_access_log_conf_t, f)
+#define RETF(f)		offsetof(lnt_return_t, f)
+#define EPF(f)		offsetof(lnt_error_page_t, f)
+#define RET	LNT_SCOPE_RETURN
+#define EPAGE	LNT_SCOPE_ERROR_PAGE
 
 static const lnt_key_t keys[] = {
 	/* Top level. */
@@ -114,6 +118,9 @@ static const lnt_key_t keys[] = {
 	  .flags = LNT_KEY_NO_FIELD, .child = ALOG, .set = set_access_log,
 	  .print = lnt_conf_print_access_log,
 	  .help = "one line per request: { path; format; }; none if absent" },
+	{ .name = "mime_types", .type = LNT_KEY_STR, .scopes = TOP,
+	  .offset = CONF(mime_types), .set = lnt_conf_set_mime_types,
+	  .help = "a mime.types file, tried before the built-in types" },
 
 	/* Sites (their limits follow, then the lists). */
 	{ .name = "listen", .type = LNT_KEY_STR_OR_LIST, .scopes = SITE,
@@ -127,6 +134,9 @@ static const lnt_key_t keys[] = {
 	{ .name = "default", .type = LNT_KEY_BOOL, .scopes = SITE,
 	  .offset = SITEF(is_default), .def = "false",
 	  .help = "the site for requests no name matches on its addresses" },
+	{ .name = "mime_types", .type = LNT_KEY_STR, .scopes = SITE,
+	  .offset = SITEF(mime_types), .set = lnt_conf_set_mime_types,
+	  .help = "a mime.types file for this site (default: the top level's)" },
 
 	/* Limits: top-level defaults that a site may override. */
 	{ .name = "client_header_timeout", .type = LNT_KEY_DURATION,
@@ -172,6 +182,44 @@ static const lnt_key_t keys[] = {
 	  .count_offset = SITEF(nroutes), .min = 1, .max = DMAX,
 	  .child = ROUTE,
 	  .help = "path rules, tried in order; the first match wins" },
+	{ .name = "error_pages", .type = LNT_KEY_LIST, .scopes = SITE,
+	  .offset = SITEF(error_pages), .count_offset = SITEF(nerror_pages),
+	  .min = 0, .max = DMAX, .child = EPAGE,
+	  .help = "files sent instead of lintel's pages: { status; file; }" },
+	{ .name = "forward_headers", .type = LNT_KEY_STR_LIST, .scopes = SITE,
+	  .flags = LNT_KEY_NO_FIELD | LNT_KEY_CUSTOM_DEFAULT,
+	  .def = "[ \"via\", \"x-forwarded-for\", \"x-forwarded-proto\", "
+	  "\"x-forwarded-host\" ]",
+	  .set = lnt_conf_set_forward_headers,
+	  .print = lnt_conf_print_forward_headers,
+	  .help = "headers the proxy adds: via, x-forwarded-for, "
+	  "x-forwarded-proto, x-forwarded-host, forwarded" },
+	{ .name = "upstream_host", .type = LNT_KEY_STR, .scopes = SITE,
+	  .offset = SITEF(upstream_host),
+	  .help = "Host sent upstream (default: the client's)" },
+	{ .name = "upstream_host", .type = LNT_KEY_STR, .scopes = ROUTE,
+	  .offset = ROUTEF(upstream_host),
+	  .help = "Host sent upstream (default: the site's)" },
+	{ .name = "request_headers", .type = LNT_KEY_GROUP, .scopes = SITE,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = SITEF(request_headers),
+	  .set = lnt_conf_set_header_rules,
+	  .print = lnt_conf_print_header_rules,
+	  .help = "{ set; add; remove; } rules for forwarded requests" },
+	{ .name = "request_headers", .type = LNT_KEY_GROUP, .scopes = ROUTE,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = ROUTEF(request_headers),
+	  .set = lnt_conf_set_header_rules,
+	  .print = lnt_conf_print_header_rules,
+	  .help = "{ set; add; remove; } rules; replace the site's" },
+	{ .name = "response_headers", .type = LNT_KEY_GROUP, .scopes = SITE,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = SITEF(response_headers),
+	  .set = lnt_conf_set_header_rules,
+	  .print = lnt_conf_print_header_rules,
+	  .help = "{ set; add; remove; } rules for upstream responses" },
+	{ .name = "response_headers", .type = LNT_KEY_GROUP, .scopes = ROUTE,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = ROUTEF(response_headers),
+	  .set = lnt_conf_set_header_rules,
+	  .print = lnt_conf_print_header_rules,
+	  .help = "{ set; add; remove; } rules; replace the site's" },
 	{ .name = "tls", .type = LNT_KEY_GROUP, .scopes = SITE,
 	  .flags = LNT_KEY_NO_FIELD, .set = set_tls,
 	  .help = "certificates for the site's tls listeners" },
@@ -194,6 +242,13 @@ static const lnt_key_t keys[] = {
 	{ .name = "keepalive", .type = LNT_KEY_INT, .scopes = UPS,
 	  .offset = UPSF(keepalive), .min = 0, .max = 65535, .def = "32",
 	  .help = "idle upstream connections kept open per worker" },
+	{ .name = "keepalive_timeout", .type = LNT_KEY_DURATION, .scopes = UPS,
+	  .offset = UPSF(keepalive_timeout), .min = 1, .max = DMAX,
+	  .def = "60s", .help = "how long an idle upstream connection is kept" },
+	{ .name = "keepalive_requests", .type = LNT_KEY_INT, .scopes = UPS,
+	  .offset = UPSF(keepalive_requests), .min = 1, .max = 1000000000,
+	  .def = "1000", .help = "requests sent on one upstream connection "
+	  "before it is closed" },
 	{ .name = "connect_timeout", .type = LNT_KEY_DURATION, .scopes = UPS,
 	  .offset = UPSF(connect_timeout), .min = 1, .max = DMAX,
 	  .def = "5s", .help = "time allowed to connect to a server" },
@@ -233,15 +288,54 @@ static const lnt_key_t keys[] = {
 	  .set = set_route_path, .print = lnt_conf_print_route_path,
 	  .help = "a path prefix starting with \"/\", or \"~regex\"" },
 	{ .name = "upstream", .type = LNT_KEY_STR, .scopes = ROUTE,
-	  .flags = LNT_KEY_REQUIRED | LNT_KEY_NO_FIELD,
+	  .flags = LNT_KEY_NO_FIELD,
 	  .set = set_route_upstream, .print = lnt_conf_print_route_upstream,
 	  .help = "the upstream that serves the route" },
+	{ .name = "root", .type = LNT_KEY_STR, .scopes = ROUTE,
+	  .offset = ROUTEF(root), .set = lnt_conf_set_root,
+	  .print = lnt_conf_print_route_static,
+	  .help = "serve static files from this directory" },
+	{ .name = "index", .type = LNT_KEY_STR_OR_LIST, .scopes = ROUTE,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = ROUTEF(index),
+	  .count_offset = ROUTEF(nindex), .def = "index.html",
+	  .print = lnt_conf_print_route_static,
+	  .help = "files tried, in order, for a directory of root" },
+	{ .name = "allow_symlinks", .type = LNT_KEY_BOOL, .scopes = ROUTE,
+	  .offset = ROUTEF(allow_symlinks), .def = "false",
+	  .print = lnt_conf_print_route_static,
+	  .help = "follow symbolic links that lead out of root" },
+	{ .name = "return", .type = LNT_KEY_GROUP, .scopes = ROUTE,
+	  .offset = ROUTEF(ret), .child = RET, .set = lnt_conf_set_return,
+	  .print = lnt_conf_print_return,
+	  .help = "answer with { status; body; location; } itself" },
 	{ .name = "cache", .type = LNT_KEY_GROUP, .scopes = TOP | ROUTE,
 	  .flags = LNT_KEY_NO_FIELD, .module = "cache",
 	  .help = "response cache: storage at top level, rules in a route" },
 	{ .name = "compress", .type = LNT_KEY_BOOL_OR_GROUP, .scopes = ROUTE,
 	  .flags = LNT_KEY_NO_FIELD, .module = "compress",
 	  .help = "compress responses: true or { types; min_length; ... }" },
+
+	/* The return group of a route. */
+	{ .name = "status", .type = LNT_KEY_INT, .scopes = RET,
+	  .flags = LNT_KEY_REQUIRED, .offset = RETF(status), .min = 200,
+	  .max = 599, .help = "the status code of the answer" },
+	{ .name = "body", .type = LNT_KEY_STR, .scopes = RET,
+	  .offset = RETF(body),
+	  .help = "text/plain body (default: lintel's page or none)" },
+	{ .name = "location", .type = LNT_KEY_STR, .scopes = RET,
+	  .offset = RETF(location),
+	  .help = "redirect target, with $scheme, $host and $request_uri" },
+
+	/* An entry of a site's error_pages. */
+	{ .name = "status", .type = LNT_KEY_INT, .scopes = EPAGE,
+	  .flags = LNT_KEY_REQUIRED | LNT_KEY_NO_FIELD, .min = 400,
+	  .max = 599, .set = lnt_conf_set_error_page_status,
+	  .print = lnt_conf_print_error_page_status,
+	  .help = "a status from 400 to 599, or a list of them" },
+	{ .name = "file", .type = LNT_KEY_STR, .scopes = EPAGE,
+	  .flags = LNT_KEY_REQUIRED, .offset = EPF(file),
+	  .set = lnt_conf_set_error_page_file,
+	  .help = "the page, read when the config is loaded (64k at most)" },
 
 	/* The access_log group. */
 	{ .name = "path", .type = LNT_KEY_STR, .scopes = ALOG,
@@ -267,6 +361,10 @@ static const lnt_scope_t scopes[] = {
 	  NOFF, NOFF, NOFF },
 	{ ALOG, "access_log", "in access_log",
 	  sizeof(lnt_access_log_conf_t), NOFF, NOFF, NOFF },
+	{ RET, "return", "in return", sizeof(lnt_return_t), NOFF, NOFF,
+	  NOFF },
+	{ EPAGE, "error page", "in an error page", sizeof(lnt_error_page_t),
+	  NOFF, EPF(conf_file), EPF(conf_line) },
 };
 
 /*

@@ -35,7 +35,9 @@ enum lnt_key_scope {
 	LNT_SCOPE_ROUTE		= 0x04,
 	LNT_SCOPE_UPSTREAM	= 0x08,
 	LNT_SCOPE_SERVER	= 0x10,
-	LNT_SCOPE_ACCESS_LOG	= 0x20
+	LNT_SCOPE_ACCESS_LOG	= 0x20,
+	LNT_SCOPE_RETURN	= 0x40,	/* a route's return group */
+	LNT_SCOPE_ERROR_PAGE	= 0x80	/* one entry of error_pages */
 };
 
 /* Row flags. */
@@ -166,6 +168,48 @@ const char	*lnt_conf_suggest(const char *name, const char *const *cands,
 		    size_t n);
 
 /* Printers for keys with no generic form (conf_dump.c). */
+/* -T helpers: <depth> tabs; a libconfig string literal of <s>. */
+void	lnt_conf_indent(FILE *out, int depth);
+void	lnt_conf_print_string(FILE *out, const char *s);
+
+/* conf_headers.c: forward_headers, request/response_headers. */
+void	lnt_conf_set_forward_headers(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_print_forward_headers(FILE *out, const lnt_key_t *key,
+	    const void *base, int depth);
+void	lnt_conf_set_header_rules(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_print_header_rules(FILE *out, const lnt_key_t *key,
+	    const void *base, int depth);
+void	lnt_conf_free_header_rules(lnt_hdr_rules_t *rules);
+
+/*
+ * conf_static.c: root, index, allow_symlinks, return, error_pages and
+ * mime_types.  lnt_conf_static_route_check() runs once a route's <group>
+ * has been walked into <route>: one of upstream, root and return, and the
+ * default index.
+ */
+void	lnt_conf_set_root(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_set_return(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_set_error_page_status(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_set_error_page_file(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_set_mime_types(lnt_cf_t *cf, const lnt_key_t *key,
+	    struct config_setting_t *s, void *base);
+void	lnt_conf_print_route_static(FILE *out, const lnt_key_t *key,
+	    const void *base, int depth);
+void	lnt_conf_print_return(FILE *out, const lnt_key_t *key,
+	    const void *base, int depth);
+void	lnt_conf_print_error_page_status(FILE *out, const lnt_key_t *key,
+	    const void *base, int depth);
+void	lnt_conf_static_route_check(lnt_cf_t *cf,
+	    const struct config_setting_t *group, lnt_route_t *route);
+void	lnt_conf_static_free_route(lnt_route_t *route);
+void	lnt_conf_static_free_error_page(lnt_error_page_t *page);
+
 void	lnt_conf_print_listen(FILE *out, const lnt_key_t *key,
 	    const void *base, int depth);
 void	lnt_conf_print_names(FILE *out, const lnt_key_t *key,

@@ -26,7 +26,9 @@
 #include "http_status.h"
 #include "log.h"
 #include "proxy.h"
+#include "reply.h"
 #include "route.h"
+#include "static.h"
 #include "util.h"
 #include "worker.h"
 
@@ -100,7 +102,6 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 	/* Small heads and bodies go out at once; writev batches the rest. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ev = (lnt_event_t){ .fd = fd, .handler = client_event, .data = c };
-	c->up.ev.fd = -1;
 	lnt_timer_init(&c->timer, client_timeout, c);
 	lnt_timer_init(&c->up.timer, NULL, c);
 	start_request(c);
@@ -216,6 +217,25 @@ unlink_conn(lnt_conn_t *c)
 	nconns--;
 }
 
+static void
+release_handler(lnt_conn_t *c)
+{
+	const lnt_handler_t *h = c->handler;
+
+	c->handler = NULL;
+	if (h != NULL && h->release != NULL)
+		h->release(c);
+	c->handler_data = NULL;
+}
+
+void
+lnt_conn_set_handler(lnt_conn_t *c, const lnt_handler_t *h, void *data)
+{
+	c->handler = h;
+	c->handler_data = data;
+	c->state = LNT_CONN_HANDLER;
+}
+
 void
 lnt_conn_close(lnt_conn_t *c)
 {
@@ -225,7 +245,12 @@ lnt_conn_close(lnt_conn_t *c)
 	if (c->state == LNT_CONN_PROXY) {
 		c->status = c->up.resp_started ? c->up.resp.status : 499;
 		access_log(c);
+	} else if (c->state == LNT_CONN_HANDLER) {
+		if (c->status == 0)
+			c->status = 499;
+		access_log(c);
 	}
+	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
 	lnt_event_close(&c->ev);
@@ -299,6 +324,7 @@ void
 lnt_conn_request_done(lnt_conn_t *c)
 {
 	access_log(c);
+	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
@@ -381,8 +407,11 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	if (why != NULL)
 		lnt_conn_log(c, status >= 500 ? LNT_LOG_ERR : LNT_LOG_INFO,
 		    "%d: %s", status, why);
+	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
+	if (lnt_reply_error_page(c, status))
+		return;
 	if (c->out == NULL && (c->out = lnt_buf_get(0)) == NULL) {
 		lnt_conn_close(c);
 		return;
@@ -405,14 +434,33 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	write_out(c);
 }
 
+/*
+ * Keep the parsed head where it is (c->reqhead: the request's slices point
+ * into it) and move the bytes after it, body or pipelined requests, to a
+ * fresh c->in.
+ */
+static int
+take_head(lnt_conn_t *c)
+{
+	lnt_buf_t *rest = lnt_buf_get(0);
+	size_t extra;
+
+	if (rest == NULL)
+		return -1;
+	extra = lnt_buf_len(c->in) - c->req.head_len;
+	memcpy(rest->last, c->in->pos + c->req.head_len, extra);
+	rest->last += extra;
+	c->reqhead = c->in;
+	c->reqhead->last = c->reqhead->pos + c->req.head_len;
+	c->in = rest;
+	return 0;
+}
+
 /* Choose site and route for the parsed request and hand it on. */
 static void
 dispatch(lnt_conn_t *c)
 {
-	lnt_buf_t *rest;
-	size_t extra;
 	lnt_body_kind_t body = lnt_http_request_body(&c->req);
-
 	bool keep = !(c->req.conn_close || (c->req.version == 10 &&
 	    !c->req.conn_keepalive));
 
@@ -434,19 +482,17 @@ dispatch(lnt_conn_t *c)
 		return;
 	}
 	c->keepalive = keep;
-	/* Keep the head where it is; move bytes after it to a new buffer. */
-	if ((rest = lnt_buf_get(0)) == NULL) {
+	if (take_head(c) == -1) {
 		lnt_conn_respond(c, 500, "out of memory");
 		return;
 	}
-	extra = lnt_buf_len(c->in) - c->req.head_len;
-	memcpy(rest->last, c->in->pos + c->req.head_len, extra);
-	rest->last += extra;
-	c->reqhead = c->in;
-	c->reqhead->last = c->reqhead->pos + c->req.head_len;
-	c->in = rest;
-	c->state = LNT_CONN_PROXY;
 	lnt_timer_stop(&c->timer);
+	if (c->route->upstream == NULL) {
+		/* root or return: lintel answers itself. */
+		lnt_static_start(c);
+		return;
+	}
+	c->state = LNT_CONN_PROXY;
 	lnt_proxy_start(c);
 }
 
@@ -562,6 +608,9 @@ client_event(lnt_event_t *ev, uint32_t events)
 	case LNT_CONN_PROXY:
 		lnt_proxy_client_event(c);
 		break;
+	case LNT_CONN_HANDLER:
+		c->handler->event(c);
+		break;
 	case LNT_CONN_RESPOND:
 		if (c->writable)
 			write_out(c);
@@ -591,6 +640,9 @@ client_timeout(lnt_timer_t *t)
 		return;
 	case LNT_CONN_PROXY:
 		lnt_proxy_client_timeout(c);
+		return;
+	case LNT_CONN_HANDLER:
+		c->handler->timeout(c);
 		return;
 	case LNT_CONN_RESPOND:
 		lnt_conn_log(c, LNT_LOG_INFO, "send_timeout expired");

@@ -12,6 +12,7 @@
 #include "core.h"
 #include "event.h"
 #include "http_parse.h"
+#include "upstream.h"
 #include "timer.h"
 
 #define LNT_CONN_MAGIC	0x6c6e7463u	/* "lntc" */
@@ -19,6 +20,7 @@
 enum lnt_conn_state {
 	LNT_CONN_HEAD,		/* reading a request head (or idle) */
 	LNT_CONN_PROXY,		/* the proxy owns the request */
+	LNT_CONN_HANDLER,	/* a content handler (static files…) owns it */
 	LNT_CONN_RESPOND,	/* writing a response lintel made */
 	LNT_CONN_LINGER,	/* response sent; draining unread input */
 	LNT_CONN_CLOSED
@@ -31,12 +33,28 @@ enum lnt_resp_mode {
 	LNT_RESP_RECHUNK	/* close-delimited in, chunked out */
 };
 
+/*
+ * A content handler that answers a request itself (static files, return,
+ * later module handlers).  The connection calls it for client socket
+ * events and its timer while in LNT_CONN_HANDLER, and release() whenever
+ * the request ends or the connection closes.  It finishes the request with
+ * lnt_conn_request_done(), lnt_conn_respond() or lnt_conn_close().
+ */
+typedef struct lnt_handler_s {
+	const char	*name;
+	void		(*event)(lnt_conn_t *c);
+	void		(*timeout)(lnt_conn_t *c);
+	void		(*release)(lnt_conn_t *c);
+} lnt_handler_t;
+
 typedef struct lnt_up_s {
-	lnt_event_t	 ev;		/* upstream socket */
+	lnt_pconn_t	*pc;		/* upstream connection, NULL if none */
 	lnt_timer_t	 timer;		/* connect, send or read timeout */
 	lnt_upstream_t	*upstream;
 	lnt_server_t	*server;
-	size_t		 tries;		/* servers tried for this request */
+	uint64_t	 tried;		/* bit i: servers[i] tried */
+	bool		 reused;	/* pc came from the keep-alive pool */
+	bool		 retried;	/* already retried a stale pooled pc */
 	bool		 connected;
 	bool		 readable;	/* edge-triggered readiness */
 	bool		 writable;
@@ -56,6 +74,10 @@ typedef struct lnt_up_s {
 	size_t		 resp_ready;	/* body bytes at in->pos to send */
 	bool		 resp_started;	/* the client has had the head */
 	bool		 resp_done;	/* the upstream has sent it all */
+	bool		 upgrade;	/* the request asked for Upgrade */
+	bool		 tunnel;	/* after 101: raw bytes both ways */
+	bool		 client_eof;	/* tunnel: client sent its last byte */
+	bool		 upstream_eof;	/* tunnel: upstream sent its last */
 	lnt_buf_t	*chead;		/* response head for the client */
 	char		 pfx[24];	/* RECHUNK: "size\r\n" before the data */
 	size_t		 pfx_len;
@@ -89,6 +111,8 @@ struct lnt_conn_s {
 	lnt_route_t	*route;
 	const lnt_limits_t *limits;
 	lnt_up_t	 up;
+	const lnt_handler_t *handler;	/* in LNT_CONN_HANDLER */
+	void		*handler_data;	/* the handler's, per request */
 	/* For the access log. */
 	lnt_msec_t	 req_start;	/* monotonic */
 	lnt_msec_t	 req_start_wall;
@@ -108,7 +132,14 @@ void	 lnt_conn_accept(lnt_listen_t *l, int fd,
  */
 void	 lnt_conn_respond(lnt_conn_t *c, int status, const char *why);
 
-/* The proxy is done with the request: log it and go on, or close. */
+/*
+ * Hand the routed request to <h>: <c> goes to LNT_CONN_HANDLER with
+ * <data> as its per-request state.  Bytes after the head are in c->in.
+ */
+void	 lnt_conn_set_handler(lnt_conn_t *c, const lnt_handler_t *h,
+	    void *data);
+
+/* The request is done (proxy or handler): log it and go on, or close. */
 void	 lnt_conn_request_done(lnt_conn_t *c);
 
 /* Close <c> now (reset-free: no lingering), freeing it at end of turn. */

@@ -26,7 +26,9 @@ typedef struct lnt_event_s	lnt_event_t;
 typedef struct lnt_timer_s	lnt_timer_t;
 typedef struct lnt_buf_s	lnt_buf_t;
 typedef struct lnt_conn_s	lnt_conn_t;
+typedef struct lnt_pconn_s	lnt_pconn_t;
 typedef struct lnt_strlist_s	lnt_strlist_t;
+typedef struct lnt_mime_s	lnt_mime_t;
 
 /* A byte string that does not own its bytes (a slice of a buffer). */
 typedef struct lnt_str_s {

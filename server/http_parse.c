@@ -289,11 +289,12 @@ parse_content_length(lnt_http_msg_t *m, lnt_str_t v, parse_err_t *err)
 			*err = (parse_err_t){ bad, "invalid Content-Length" };
 			return -1;
 		}
-		n = n * 10 + (v.p[i] - '0');
-		if (n > MAX_CONTENT_LENGTH) {
+		/* Checked before it is computed: overflow is undefined. */
+		if (n > (MAX_CONTENT_LENGTH - (v.p[i] - '0')) / 10) {
 			*err = (parse_err_t){ bad, "Content-Length too large" };
 			return -1;
 		}
+		n = n * 10 + (v.p[i] - '0');
 	}
 	m->content_length = n;
 	return 0;

@@ -25,6 +25,8 @@
 #include "http_status.h"
 #include "log.h"
 #include "proxy.h"
+#include "tunnel.h"
+#include "util.h"
 #include "worker.h"
 
 static void	upstream_event(lnt_event_t *ev, uint32_t events);
@@ -34,90 +36,16 @@ static void	pump(lnt_conn_t *c);
 
 static const char last_chunk[] = "0\r\n\r\n";
 
-/*
- * Smooth weighted round-robin over the servers not yet tried for this
- * request; backups only once every primary has failed.
- */
-static lnt_server_t *
-pick_server(lnt_up_t *u, uint64_t *tried)
-{
-	lnt_upstream_t *up = u->upstream;
-	lnt_server_t *best = NULL;
-	int total = 0;
-
-	for (int backup = 0; backup <= 1 && best == NULL; backup++) {
-		for (size_t i = 0; i < up->nservers; i++) {
-			lnt_server_t *s = &up->servers[i];
-
-			if (s->backup != backup ||
-			    (i < 64 && (*tried & ((uint64_t)1 << i))))
-				continue;
-			s->rr_current += s->weight;
-			total += s->weight;
-			if (best == NULL || s->rr_current > best->rr_current)
-				best = s;
-		}
-	}
-	if (best != NULL) {
-		size_t i = (size_t)(best - up->servers);
-
-		best->rr_current -= total;
-		if (i < 64)
-			*tried |= (uint64_t)1 << i;
-	}
-	return best;
-}
-
-/* The request head as sent upstream: hop-by-hop fields removed. */
+/* The request head as sent upstream, in a buffer sized for the head and
+ * what lintel adds to it. */
 static int
 build_request_head(lnt_conn_t *c)
 {
-	lnt_http_msg_t *r = &c->req;
 	lnt_up_t *u = &c->up;
-	bool absolute = r->target.p[0] != '/' && r->target.p[0] != '*';
-	bool host_sent = false;
-	lnt_buf_t *b = lnt_buf_get(r->head_len + 1024);
-	int n;
 
-	if (b == NULL)
+	if ((u->head = lnt_buf_get(c->req.head_len + 4096)) == NULL)
 		return -1;
-	u->head = b;
-#define PUT(...) do {							\
-	n = snprintf(b->last, lnt_buf_room(b), __VA_ARGS__);		\
-	if (n < 0 || (size_t)n >= lnt_buf_room(b))			\
-		return -1;						\
-	b->last += n;							\
-} while (0)
-	if (absolute)
-		PUT("%.*s %.*s%s%.*s HTTP/1.1\r\n", (int)r->method.len,
-		    r->method.p, (int)r->path.len, r->path.p,
-		    r->query.len ? "?" : "", (int)r->query.len, r->query.p);
-	else
-		PUT("%.*s %.*s HTTP/1.1\r\n", (int)r->method.len, r->method.p,
-		    (int)r->target.len, r->target.p);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		lnt_http_header_t *h = &r->headers[i];
-		bool is_host = h->name.len == 4 &&
-		    strncasecmp(h->name.p, "host", 4) == 0;
-
-		if (h->hop || (is_host && absolute))
-			continue;
-		host_sent |= is_host;
-		PUT("%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
-		    (int)h->value.len, h->value.p);
-	}
-	if (!host_sent) {
-		if (r->host.len > 0)
-			PUT("Host: %.*s\r\n", (int)r->host.len, r->host.p);
-		else
-			PUT("Host: %s\r\n", u->server->address);
-	}
-	if (r->chunked)
-		PUT("Transfer-Encoding: chunked\r\n");
-	/* One upstream connection per request until pooling arrives. */
-	PUT("Connection: close\r\n\r\n");
-#undef PUT
-	return 0;
+	return lnt_proxy_request_head(c, u->head);
 }
 
 void
@@ -127,13 +55,15 @@ lnt_proxy_start(lnt_conn_t *c)
 
 	/* A fresh upstream side per request; the client timer is separate. */
 	memset(u, 0, sizeof(*u));
-	u->ev.fd = -1;
 	lnt_timer_init(&u->timer, upstream_timeout, c);
 	u->upstream = c->route->upstream;
 	u->start = lnt_loop.now;
 	u->req_body = lnt_http_request_body(&c->req);
 	u->req_left = c->req.content_length;
 	u->req_done = u->req_body == LNT_BODY_NONE;
+	/* Upgrade needs HTTP/1.1 and "Connection: upgrade" (RFC 9110 §7.8). */
+	u->upgrade = c->req.version == 11 && c->req.conn_upgrade &&
+	    lnt_http_header(&c->req, "upgrade", 7) != NULL;
 	u->req_ready = 0;
 	lnt_chunked_init(&u->req_chunk);
 	lnt_http_msg_init(&u->resp, true);
@@ -160,7 +90,9 @@ static void
 close_upstream(lnt_up_t *u)
 {
 	lnt_timer_stop(&u->timer);
-	lnt_event_close(&u->ev);
+	if (u->pc != NULL)
+		lnt_pconn_close(u->pc);
+	u->pc = NULL;
 	u->connected = false;
 }
 
@@ -187,15 +119,65 @@ connect_failed(lnt_conn_t *c, int err, const char *what)
 	connect_next(c);
 }
 
+/* Use <pc> for the request: it is connected (pooled) or connecting. */
+static void
+attach(lnt_conn_t *c, lnt_pconn_t *pc, bool connected)
+{
+	lnt_up_t *u = &c->up;
+
+	u->pc = pc;
+	pc->ev.handler = upstream_event;
+	pc->ev.data = c;
+	pc->requests++;
+	u->connected = u->reused = connected;
+	u->readable = false;
+	u->writable = connected;
+	u->progress = true;
+}
+
+/* Open a new connection to u->server; 0 when connecting. */
+static int
+open_connection(lnt_conn_t *c)
+{
+	lnt_up_t *u = &c->up;
+	lnt_pconn_t *pc;
+	int fd, one = 1;
+
+	fd = socket(u->server->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		lnt_conn_log(c, LNT_LOG_ERR, "socket(): %s", strerror(errno));
+		fail(c, 502, "cannot create a socket");
+		return -1;
+	}
+	if ((pc = lnt_pconn_new(u->upstream, u->server, fd)) == NULL) {
+		close(fd);
+		fail(c, 500, "out of memory");
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	attach(c, pc, false);
+	if (connect(fd, (struct sockaddr *)&u->server->addr,
+	    u->server->addrlen) == -1 && errno != EINPROGRESS) {
+		connect_failed(c, errno, "connect() to");
+		return -1;
+	}
+	if (lnt_event_add(&pc->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+	    EPOLLET) == -1) {
+		connect_failed(c, errno, "epoll_ctl() for");
+		return -1;
+	}
+	lnt_timer_in(&u->timer, u->upstream->connect_timeout);
+	return 0;
+}
+
 static void
 connect_next(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
-	uint64_t tried = u->tries;
-	int fd, one = 1;
+	lnt_pconn_t *pc;
 
-	u->server = pick_server(u, &tried);
-	u->tries = (size_t)tried;
+	u->server = lnt_upstream_pick(u->upstream, &u->tried);
 	if (u->server == NULL) {
 		fail(c, 502, "no server of the upstream could be reached");
 		return;
@@ -206,28 +188,42 @@ connect_next(lnt_conn_t *c)
 		fail(c, 500, "cannot build the upstream request head");
 		return;
 	}
-	fd = socket(u->server->addr.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		lnt_conn_log(c, LNT_LOG_ERR, "socket(): %s", strerror(errno));
-		fail(c, 502, "cannot create a socket");
+	if ((pc = lnt_pool_take(u->server)) != NULL) {
+		attach(c, pc, true);
+		pump(c);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	u->ev = (lnt_event_t){ .fd = fd, .handler = upstream_event,
-	    .data = c };
-	u->connected = u->readable = u->writable = false;
-	if (connect(fd, (struct sockaddr *)&u->server->addr,
-	    u->server->addrlen) == -1 && errno != EINPROGRESS) {
-		connect_failed(c, errno, "connect() to");
-		return;
-	}
-	if (lnt_event_add(&u->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP |
-	    EPOLLET) == -1) {
-		connect_failed(c, errno, "epoll_ctl() for");
-		return;
-	}
-	lnt_timer_in(&u->timer, u->upstream->connect_timeout);
+	open_connection(c);
+}
+
+/*
+ * A pooled connection the server had closed meanwhile fails before any
+ * response byte.  Sending the request again on a fresh connection is safe
+ * only for an idempotent request whose body was not consumed (RFC 9110
+ * §9.2.2); returns true if it did so.
+ */
+static bool
+retry_stale(lnt_conn_t *c)
+{
+	static const char *const idempotent[] = { "GET", "HEAD", "OPTIONS",
+	    "TRACE", "PUT", "DELETE" };
+	lnt_up_t *u = &c->up;
+	bool safe = false;
+
+	if (!u->reused || u->retried || u->req_body != LNT_BODY_NONE ||
+	    (u->in != NULL && lnt_buf_len(u->in) > 0) || u->resp.scan > 0)
+		return false;
+	for (size_t i = 0; i < LNT_NELEM(idempotent); i++)
+		safe |= lnt_str_ieq(c->req.method, idempotent[i]);
+	if (!safe)
+		return false;
+	lnt_conn_log(c, LNT_LOG_INFO, "pooled connection to %s was closed "
+	    "by the server; retrying on a new one", u->addr);
+	u->retried = true;
+	close_upstream(u);
+	u->head->pos = u->head->start;
+	open_connection(c);
+	return true;
 }
 
 static void
@@ -332,7 +328,7 @@ read_client(lnt_conn_t *c)
 static int
 send_upstream(lnt_conn_t *c, const char *p, size_t len, size_t *sent)
 {
-	ssize_t n = send(c->up.ev.fd, p, len, MSG_NOSIGNAL);
+	ssize_t n = send(c->up.pc->ev.fd, p, len, MSG_NOSIGNAL);
 
 	*sent = 0;
 	if (n >= 0) {
@@ -352,6 +348,8 @@ send_upstream(lnt_conn_t *c, const char *p, size_t len, size_t *sent)
 		c->keepalive = false;
 		return 0;
 	}
+	if (retry_stale(c))
+		return -1;
 	lnt_conn_log(c, LNT_LOG_ERR, "sending to upstream: %s",
 	    strerror(errno));
 	fail(c, 502, "upstream closed the connection while the request was "
@@ -366,7 +364,7 @@ send_request(lnt_conn_t *c)
 	lnt_up_t *u = &c->up;
 	size_t sent;
 
-	while (u->writable && u->ev.fd != -1) {
+	while (u->writable && u->pc != NULL) {
 		if (lnt_buf_len(u->head) > 0) {
 			if (send_upstream(c, u->head->pos, lnt_buf_len(u->head),
 			    &sent) == -1)
@@ -406,57 +404,32 @@ client_wants_keepalive(lnt_conn_t *c)
 	    c->up.req_done && c->up.req_ready == 0;
 }
 
-/* Append the response head for the client to u->chead. */
+/* Choose the client framing and append the response head to u->chead. */
 static int
 build_response_head(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
 	lnt_http_msg_t *m = &u->resp;
-	lnt_buf_t *b = u->chead;
 	bool head_req = c->req.method.len == 4 &&
 	    memcmp(c->req.method.p, "HEAD", 4) == 0;
 	bool old_client = c->req.version == 10;
 	bool keep = client_wants_keepalive(c);
-	int n;
 
 	u->resp_body = lnt_http_response_body(m, head_req);
 	u->resp_left = m->content_length;
 	u->resp_mode = LNT_RESP_PASS;
 	lnt_chunked_init(&u->resp_chunk);
-#define PUT(...) do {							\
-	n = snprintf(b->last, lnt_buf_room(b), __VA_ARGS__);		\
-	if (n < 0 || (size_t)n >= lnt_buf_room(b))			\
-		return -1;						\
-	b->last += n;							\
-} while (0)
-	PUT("HTTP/1.1 %d %.*s\r\n", m->status,
-	    m->reason.len ? (int)m->reason.len : -1,
-	    m->reason.len ? m->reason.p : lnt_http_reason(m->status));
-	for (size_t i = 0; i < m->nheaders; i++) {
-		lnt_http_header_t *h = &m->headers[i];
-
-		if (!h->hop)
-			PUT("%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
-			    (int)h->value.len, h->value.p);
-	}
 	if (u->resp_body == LNT_BODY_CHUNKED && old_client) {
 		u->resp_mode = LNT_RESP_DECHUNK;
 		keep = false;
-	} else if (u->resp_body == LNT_BODY_CHUNKED) {
-		PUT("Transfer-Encoding: chunked\r\n");
 	} else if (u->resp_body == LNT_BODY_CLOSE && old_client) {
 		keep = false;
 	} else if (u->resp_body == LNT_BODY_CLOSE) {
 		/* Re-chunk so a 1.1 client can keep its connection. */
 		u->resp_mode = LNT_RESP_RECHUNK;
-		PUT("Transfer-Encoding: chunked\r\n");
 	}
-	if (!keep)
-		PUT("Connection: close\r\n");
-	else if (old_client)
-		PUT("Connection: keep-alive\r\n");
-	PUT("\r\n");
-#undef PUT
+	if (lnt_proxy_response_head(c, u->chead, &keep) == -1)
+		return -1;
 	c->keepalive = keep;
 	return 0;
 }
@@ -613,7 +586,7 @@ read_upstream(lnt_conn_t *c, int *err)
 		*err = 0;
 		return 0;
 	}
-	n = recv(u->ev.fd, u->in->last, lnt_buf_room(u->in), 0);
+	n = recv(u->pc->ev.fd, u->in->last, lnt_buf_room(u->in), 0);
 	if (n > 0) {
 		u->in->last += n;
 		u->progress = true;
@@ -637,13 +610,29 @@ take_response_head(lnt_conn_t *c)
 	lnt_http_msg_t *m = &u->resp;
 
 	if (u->chead == NULL &&
-	    (u->chead = lnt_buf_get(m->head_len + 1024)) == NULL) {
+	    (u->chead = lnt_buf_get(m->head_len + 4096)) == NULL) {
 		fail(c, 500, "out of memory");
 		return -1;
 	}
-	if (m->status == 101) {
+	if (m->status == 101 && !u->upgrade) {
 		fail(c, 502, "upstream switched protocols unasked");
 		return -1;
+	}
+	if (m->status == 101) {
+		bool keep = false;
+
+		u->resp_mode = LNT_RESP_PASS;
+		if (lnt_proxy_response_head(c, u->chead, &keep) == -1) {
+			fail(c, 502, "upstream response head too large");
+			return -1;
+		}
+		/* Bytes after the head already belong to the new protocol. */
+		u->in->pos += m->head_len;
+		u->resp_started = u->tunnel = true;
+		c->status = 101;
+		c->keepalive = false;
+		lnt_timer_stop(&c->timer);
+		return 0;
 	}
 	if (m->status < 200) {
 		/* Interim (100 Continue, 103): only a 1.1 client may get it. */
@@ -703,6 +692,8 @@ read_response_head(lnt_conn_t *c)
 			}
 			return 0;
 		default:
+			if (retry_stale(c))
+				return -1;
 			lnt_conn_log(c, LNT_LOG_ERR, "reading the response "
 			    "head: %s", err ? strerror(err) :
 			    "upstream closed the connection");
@@ -711,6 +702,27 @@ read_response_head(lnt_conn_t *c)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The response is complete: put the connection back in the pool when both
+ * messages were framed so that the next one starts cleanly on it.
+ */
+static void
+keep_upstream(lnt_conn_t *c)
+{
+	lnt_up_t *u = &c->up;
+	lnt_http_msg_t *m = &u->resp;
+
+	if (u->pc == NULL || u->upstream->keepalive == 0 ||
+	    u->resp_body == LNT_BODY_CLOSE || m->conn_close ||
+	    (m->version == 10 && !m->conn_keepalive) ||
+	    !u->req_done || u->req_ready > 0 || lnt_buf_len(u->in) > 0)
+		return;
+	lnt_timer_stop(&u->timer);
+	lnt_pool_put(u->pc);
+	u->pc = NULL;
+	u->connected = false;
 }
 
 /* Move response body bytes to the client until blocked or done. */
@@ -733,6 +745,7 @@ relay_response(lnt_conn_t *c)
 		if (output_pending(u))
 			return 0;
 		if (u->resp_done) {
+			keep_upstream(c);
 			lnt_conn_request_done(c);
 			return -1;
 		}
@@ -803,10 +816,18 @@ pump(lnt_conn_t *c)
 {
 	if (!c->up.connected)
 		return;
+	if (c->up.tunnel) {
+		lnt_tunnel_pump(c);
+		return;
+	}
 	if (send_request(c) == -1)
 		return;
 	if (read_response_head(c) == -1)
 		return;
+	if (c->up.tunnel) {
+		lnt_tunnel_pump(c);
+		return;
+	}
 	if (c->up.resp_started && relay_response(c) == -1)
 		return;
 	update_timers(c);
@@ -826,6 +847,10 @@ upstream_timeout(lnt_timer_t *t)
 
 	if (!u->connected) {
 		connect_failed(c, 0, "connect() to");
+		return;
+	}
+	if (u->tunnel) {
+		lnt_tunnel_timeout(c);
 		return;
 	}
 	lnt_conn_log(c, LNT_LOG_ERR, "upstream timed out (%s)",

@@ -25,4 +25,12 @@ void	lnt_proxy_client_timeout(lnt_conn_t *c);
 /* Release the upstream side of <c> (socket, buffers, timer). */
 void	lnt_proxy_release(lnt_conn_t *c);
 
+/*
+ * proxy_head.c, for proxy.c: append to <b> the head sent upstream for
+ * <c>'s request, or the head sent to the client for its upstream response
+ * (<*keep>: the client connection stays open).  -1 if <b> is too small.
+ */
+int	lnt_proxy_request_head(lnt_conn_t *c, lnt_buf_t *b);
+int	lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep);
+
 #endif /* LNT_PROXY_H */

@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "event.h"
 #include "log.h"
+#include "upstream.h"
 #include "worker.h"
 
 #define ACCEPTS_PER_WAKE	64
@@ -124,6 +125,7 @@ stop_gracefully(void)
 	for (size_t i = 0; i < conf->nlistens; i++)
 		lnt_event_close(&listen_evs[i]);
 	lnt_conn_drain_all();
+	lnt_pool_close_idle();
 	lnt_timer_in(&shutdown_timer, conf->shutdown_timeout);
 }
 
@@ -185,6 +187,7 @@ static void
 end_of_turn(void)
 {
 	lnt_conn_reap();
+	lnt_pool_reap();
 	if (!accepting && !stopping && !lnt_timer_armed(&accept_timer) &&
 	    lnt_conn_count() < (size_t)lnt_worker_conf->worker_connections) {
 		limit_logged = false;

@@ -19,9 +19,12 @@
 	TH_BASE \
 	"upstreams = ( { name = \"app\";\n" \
 	"  servers = ( { address = \"127.0.0.1:@PORT_2@\"; weight = 2; },\n" \
-	"              { address = \"127.0.0.1:@PORT_3@\"; backup = true; } );\n" \
-	"  keepalive = 8; connect_timeout = \"3s\"; read_timeout = \"1m\"; } );\n" \
-	"access_log = { path = \"@TMPDIR@/access.log\"; format = \"combined\"; };\n" \
+	"              { address = \"127.0.0.1:@PORT_3@\";\n" \
+	"                backup = true; } );\n" \
+	"  keepalive = 8; connect_timeout = \"3s\";\n" \
+	"  read_timeout = \"1m\"; } );\n" \
+	"access_log = { path = \"@TMPDIR@/access.log\";\n" \
+	"  format = \"combined\"; };\n" \
 	"sites = ( { listen = [ \"127.0.0.1:@PORT_1@\" ];\n" \
 	"  names = [ \"example.test\", \"*.example.test\" ];\n" \
 	"  keepalive_timeout = \"30s\"; max_body_size = \"2m\";\n" \

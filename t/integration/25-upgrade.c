@@ -25,13 +25,15 @@ START_TEST(upgrade_under_load)
 	struct th_load_result	 res;
 	const char		*pidf = th_path("lintel.pid");
 	const char		*oldbin = th_path("lintel.pid.oldbin");
+	th_origin_t		*origin;
 	th_load_t		*load;
 	th_resp_t		*r;
+	long			 forwarded;
 	pid_t			 old, new = -1, kids[16];
 	int64_t			 end;
 	int			 st;
 
-	th_origin_start(th_portn(2), "A");
+	origin = th_origin_start(th_portn(2), "A");
 	old = th_start(th_conf(UPGRADE_CONF));
 	ck_assert_int_eq(th_read_pid(pidf), old);
 	load = th_load_start(th_portn(1), "/size/2000", 1000000, 120000);
@@ -76,6 +78,11 @@ START_TEST(upgrade_under_load)
 	th_load_finish(load, &res);
 	fprintf(stderr, "upgrade_under_load: %s\n", th_load_str(&res));
 	ck_assert_msg(res.failed == 0, "requests lost in the upgrade: %s",
+	    th_load_str(&res));
+	/* A retried request must not have reached the origin (20-signals). */
+	forwarded = th_origin_count(origin, "GET /size/2000 ");
+	ck_assert_msg(forwarded == res.ok, "the origin answered %ld load "
+	    "requests, the client got %ld: %s", forwarded, res.ok,
 	    th_load_str(&res));
 
 	ck_assert_int_eq(th_read_pid(pidf), new);

@@ -58,10 +58,10 @@ static int		 ntests, cur_test = -1;
 static struct {
 	char		 dir[PATH_MAX];
 	int		 ports[TH_MAXPORTS];	/* 0: not allocated yet */
-	int		 extra_ports[64];	/* th_port() results, no repeats */
+	int		 extra_ports[64];	/* th_port() results */
 	size_t		 nextra;
 	pid_t		 master;		/* -1: none */
-	bool		 running;		/* started and not seen exiting */
+	bool		 running;		/* not seen exiting yet */
 	int		 notify_fd;		/* -1 until the first start */
 	const char	*allow[TH_MAXALLOW];
 	size_t		 nallow;
@@ -490,7 +490,8 @@ th_cmdline(pid_t pid)
 	int	 fd;
 
 	/* Arguments are NUL-separated: read the bytes, not a C string. */
-	fd = open(th_printf("/proc/%d/cmdline", (int)pid), O_RDONLY | O_CLOEXEC);
+	fd = open(th_printf("/proc/%d/cmdline", (int)pid),
+	    O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return "";
 	n = read(fd, buf, sizeof(buf) - 1);

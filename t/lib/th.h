@@ -24,9 +24,9 @@
 
 /* Bounds for every wait, in milliseconds. */
 #define TH_START_MS	20000	/* lintel readiness, a reload, a new master */
-#define TH_STOP_MS	40000	/* lintel exit after QUIT (> shutdown_timeout) */
+#define TH_STOP_MS	40000	/* exit after QUIT (> shutdown_timeout) */
 #define TH_IO_MS	20000	/* one request/response exchange */
-#define TH_EXEC_MS	30000	/* a command run to completion (lintel -t, curl) */
+#define TH_EXEC_MS	30000	/* a command run to completion (-t, curl) */
 
 /*
  * The first line of every test config: logs and pid file in the test's
@@ -34,7 +34,8 @@
  * workers so a test can count them, and a short shutdown bound.
  */
 #define TH_BASE \
-	"error_log = \"@TMPDIR@/error.log\"; pid_file = \"@TMPDIR@/lintel.pid\"; " \
+	"error_log = \"@TMPDIR@/error.log\"; " \
+	"pid_file = \"@TMPDIR@/lintel.pid\"; " \
 	"user = \"nobody\"; group = \"nogroup\"; workers = 2; " \
 	"shutdown_timeout = \"10s\"; log_level = \"info\";\n"
 
@@ -145,7 +146,8 @@ char		*th_read_file(const char *path);
 void		 th_write_file(const char *path, const char *text);
 bool		 th_exists(const char *path);
 /* Wait up to <ms> for <path> to contain <needle>; returns the matching line. */
-const char	*th_wait_file_line(const char *path, const char *needle, int ms);
+const char	*th_wait_file_line(const char *path, const char *needle,
+		    int ms);
 /* The first line of <text> containing <needle>, harness-owned, or NULL. */
 const char	*th_find_line(const char *text, const char *needle);
 /* Whether <s> matches the POSIX extended regex <re>. */
@@ -219,6 +221,8 @@ th_origin_t	*th_origin_start(int port, const char *id);
 /* Connections accepted and requests answered so far. */
 uint64_t	 th_origin_conns(const th_origin_t *o);
 uint64_t	 th_origin_reqs(const th_origin_t *o);
+/* How many request heads it received start with <prefix> ("GET /x "). */
+long		 th_origin_count(const th_origin_t *o, const char *prefix);
 /* Kill it and its connections (teardown does this for every origin). */
 void		 th_origin_stop(th_origin_t *o);
 /* The file its request heads are appended to. */
@@ -239,7 +243,7 @@ typedef struct th_resp {
 	char		 version[16];	/* "HTTP/1.1" */
 	char		*head;		/* raw head up to CRLFCRLF, NUL-ended */
 	size_t		 head_len;
-	char		*body;		/* decoded body, NUL-ended (may hold NULs) */
+	char		*body;		/* decoded, NUL-ended (may hold NULs) */
 	size_t		 body_len;
 	enum th_framing	 framing;
 	bool		 conn_close;	/* "Connection: close" in the head */

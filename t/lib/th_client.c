@@ -275,8 +275,8 @@ th__rd_body(th_rd_t *r, enum th_framing framing, int64_t length,
 			}
 			if (!rd_need(r, 2) || memcmp(r->buf + r->off, "\r\n",
 			    2) != 0) {
-				th__set_error("chunk not followed by CRLF after "
-				    "%zu body bytes", *len);
+				th__set_error("chunk not followed by CRLF "
+				    "after %zu body bytes", *len);
 				goto fail;
 			}
 			r->off += 2;
@@ -844,7 +844,7 @@ load_child(struct load_shared *sh, int wfd, struct load_spec *sp,
 		for (k = 0; k < per_conn && done < max_reqs; k++) {
 			out = load_one(c, sp, k == per_conn - 1, k > 0, &res);
 			if (out == OUT_RETRY) {
-				/* Once, on a fresh connection, as clients do. */
+				/* Once, on a new connection, as clients do. */
 				count(&res, out);
 				th_conn_close(c);
 				if ((c = load_connect(sp, &res)) == NULL)

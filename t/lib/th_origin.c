@@ -176,7 +176,8 @@ respond(int fd, const th_origin_t *o, struct oreq *q)
 	} else {
 		static const char nf[] = "not found on the origin\n";
 
-		ohead(fd, o, q, 404, "Not Found", "Content-Type: text/plain\r\n",
+		ohead(fd, o, q, 404, "Not Found",
+		    "Content-Type: text/plain\r\n",
 		    (int64_t)sizeof(nf) - 1);
 		if (!head_only)
 			osend(fd, nf, sizeof(nf) - 1);
@@ -361,6 +362,25 @@ uint64_t
 th_origin_reqs(const th_origin_t *o)
 {
 	return __atomic_load_n(&o->counts[1], __ATOMIC_SEQ_CST);
+}
+
+long
+th_origin_count(const th_origin_t *o, const char *prefix)
+{
+	const char	*s, *p;
+	size_t		 len = strlen(prefix);
+	long		 n = 0;
+
+	if ((s = th_read_file(o->log)) == NULL)
+		return 0;
+	/* Each head starts a line: at the start or after a blank line. */
+	for (p = s; p != NULL; p = strstr(p, "\r\n\r\n")) {
+		if (p != s)
+			p += 4;
+		if (strncmp(p, prefix, len) == 0)
+			n++;
+	}
+	return n;
 }
 
 const char *

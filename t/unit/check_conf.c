@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "conf_keys.h"
 #include "log.h"
+#include "mime.h"
 #include "util.h"
 
 static char tmpdir[] = "/tmp/lnt-check-conf-XXXXXX";
@@ -100,6 +101,9 @@ strip_dir(const char *msg)
 #define ROUTE_WITH(x) \
 	"sites = ( { listen = \"127.0.0.1:8000\"; routes = ( { path = " \
 	"\"/\"; upstream = \"app\"; " x " } ); } );\n"
+#define STATIC_ROUTE(x) \
+	"sites = ( { listen = \"127.0.0.1:8000\"; routes = ( { path = " \
+	"\"/\"; " x " } ); } );\n"
 #define LISTEN_SITE(l, x) \
 	"{ listen = \"" l "\"; " ROUTES " " x " }"
 #define TWO_SITES(a, b) \
@@ -363,7 +367,7 @@ static const struct {
 	  "t.conf:2: route: missing required key 'path'" },
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000\"; routes = ( { path = "
 	  "\"/\"; } ); } );\n",
-	  "t.conf:2: route: missing required key 'upstream'" },
+	  "t.conf:2: route: needs one of upstream, root or return" },
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000\"; routes = ( { path = "
 	  "\"x\"; upstream = \"app\"; } ); } );\n",
 	  "t.conf:2: path: expected a path starting with \"/\" or \"~regex\", "
@@ -398,6 +402,88 @@ static const struct {
 	{ UPS ROUTE_WITH("upstraem = \"app\";"),
 	  "t.conf:2: upstraem: unknown key in a route (did you mean "
 	  "'upstream'?)" },
+
+	/* Static routes, return and error pages (fixtures: write_fixtures). */
+	{ UPS ROUTE_WITH("root = \".\";"),
+	  "t.conf:2: route: upstream and root are exclusive" },
+	{ STATIC_ROUTE("root = \".\"; return = { status = 204; };"),
+	  "t.conf:1: route: root and return are exclusive" },
+	{ UPS ROUTE_WITH("root = \".\"; return = { status = 204; };"),
+	  "t.conf:2: route: upstream, root and return are exclusive" },
+	{ STATIC_ROUTE("root = \"lnt-nowhere\";"),
+	  "t.conf:1: root: cannot use 'lnt-nowhere': No such file or "
+	  "directory" },
+	{ STATIC_ROUTE("root = \"t.conf\";"),
+	  "t.conf:1: root: 't.conf' is not a directory" },
+	{ STATIC_ROUTE("root = 5;"),
+	  "t.conf:1: root: expected a non-empty string, got 5" },
+	{ STATIC_ROUTE("root = \".\"; index = [ \"a/b\" ];"),
+	  "t.conf:1: index: expected a file name without '/', got \"a/b\"" },
+	{ STATIC_ROUTE("root = \".\"; index = 5;"),
+	  "t.conf:1: index: expected a string or a list of strings, got 5" },
+	{ STATIC_ROUTE("root = \".\"; allow_symlinks = \"yes\";"),
+	  "t.conf:1: allow_symlinks: expected true or false, got \"yes\"" },
+	{ STATIC_ROUTE("return = 301;"),
+	  "t.conf:1: return: expected a group { ... }, got 301" },
+	{ STATIC_ROUTE("return = { body = \"x\"; };"),
+	  "t.conf:1: return: missing required key 'status'" },
+	{ STATIC_ROUTE("return = { status = 100; };"),
+	  "t.conf:1: status: expected an integer from 200 to 599, got 100" },
+	{ STATIC_ROUTE("return = { status = 301; };"),
+	  "t.conf:1: return: status 301 needs a location" },
+	{ STATIC_ROUTE("return = { status = 200; location = \"/x\"; };"),
+	  "t.conf:1: return: location needs a redirect status (301, 302, 303, "
+	  "307 or 308), got 200" },
+	{ STATIC_ROUTE("return = { status = 302; location = \"/$foo/x\"; };"),
+	  "t.conf:1: location: unknown variable '$foo' (expected $scheme, "
+	  "$host or $request_uri)" },
+	{ STATIC_ROUTE("return = { status = 204; body = \"x\"; };"),
+	  "t.conf:1: return: status 204 has no body" },
+	{ STATIC_ROUTE("return = { status = 200; size = 1; };"),
+	  "t.conf:1: size: unknown key in return" },
+	{ "mime_types = \"lnt-none.types\";\n" UPS SITE,
+	  "t.conf:1: mime_types: cannot read 'lnt-none.types': No such file "
+	  "or directory" },
+	{ "mime_types = \"bad.types\";\n" UPS SITE,
+	  "t.conf:1: mime_types: bad.types:3: expected a media type such as "
+	  "\"text/html\" before the extensions, got \"nonsense\"" },
+	{ UPS SITE_WITH("mime_types = 5;"),
+	  "t.conf:2: mime_types: expected a non-empty string, got 5" },
+	{ UPS SITE_WITH("error_pages = 5;"),
+	  "t.conf:2: error_pages: expected a list of groups ( { ... }, ... ), "
+	  "got 5" },
+	{ UPS SITE_WITH("error_pages = ( { file = \"page.html\"; } );"),
+	  "t.conf:2: error page: missing required key 'status'" },
+	{ UPS SITE_WITH("error_pages = ( { status = 404; } );"),
+	  "t.conf:2: error page: missing required key 'file'" },
+	{ UPS SITE_WITH("error_pages = ( { status = 200; file = "
+	  "\"page.html\"; } );"),
+	  "t.conf:2: status: expected an integer from 400 to 599 or a list of "
+	  "them, got 200" },
+	{ UPS SITE_WITH("error_pages = ( { status = ( 404, \"410\" ); file = "
+	  "\"page.html\"; } );"),
+	  "t.conf:2: status: expected an integer from 400 to 599 or a list of "
+	  "them, got \"410\"" },
+	{ UPS SITE_WITH("error_pages = ( { status = []; file = "
+	  "\"page.html\"; } );"),
+	  "t.conf:2: status: expected at least one status, got an empty list" },
+	{ UPS SITE_WITH("error_pages = (\n { status = 404; file = "
+	  "\"page.html\"; },\n { status = [ 410, 404 ]; file = "
+	  "\"page.html\"; } );"),
+	  "t.conf:4: status: 404 already has a page at t.conf:3" },
+	{ UPS SITE_WITH("error_pages = ( { status = 404; file = "
+	  "\"lnt-none.html\"; } );"),
+	  "t.conf:2: file: cannot read 'lnt-none.html': No such file or "
+	  "directory" },
+	{ UPS SITE_WITH("error_pages = ( { status = 404; file = "
+	  "\"big.html\"; } );"),
+	  "t.conf:2: file: 'big.html' is larger than 64k" },
+	{ UPS SITE_WITH("error_pages = ( { status = 404; file = \"www\"; } );"),
+	  "t.conf:2: file: 'www' is not a regular file" },
+	{ UPS ROUTE_WITH("error_pages = ( );"),
+	  "t.conf:2: error_pages: not allowed in a route (allowed in a site)" },
+	{ UPS SITE_WITH("root = \".\";"),
+	  "t.conf:2: root: not allowed in a site (allowed in a route)" },
 };
 
 START_TEST(bad_config)
@@ -896,6 +982,120 @@ START_TEST(key_table)
 }
 END_TEST
 
+#define STATIC_CONFIG \
+	"mime_types = \"good.types\";\n" \
+	"sites = ( { listen = \"127.0.0.1:8000\";\n" \
+	"  error_pages = ( { status = [ 404, 410 ]; file = \"page.html\"; },\n" \
+	"    { status = 500; file = \"page.html\"; } );\n" \
+	"  routes = (\n" \
+	"    { path = \"/s/\"; root = \"www/\"; },\n" \
+	"    { path = \"/t/\"; root = \"www\"; index = [ \"a.htm\", " \
+	"\"b.htm\" ];\n" \
+	"      allow_symlinks = true; },\n" \
+	"    { path = \"/r\"; return = { status = 302;\n" \
+	"      location = \"$scheme://$host$request_uri\"; }; },\n" \
+	"    { path = \"/b\"; return = { status = 200; body = \"ok\\n\"; }; }" \
+	" ); } );\n"
+
+START_TEST(static_keys)
+{
+	lnt_conf_t *conf = load_ok(STATIC_CONFIG), *again;
+	lnt_strlist_t errors = { 0 };
+	lnt_site_t *site;
+	lnt_route_t *r;
+	char *www = lnt_xasprintf("%s/www", tmpdir), *first, *second, *path;
+
+	site = &conf->sites[0];
+	r = site->routes;
+	ck_assert_str_eq(r[0].root, www);
+	ck_assert_uint_eq(r[0].nindex, 1);
+	ck_assert_str_eq(r[0].index[0], "index.html");
+	ck_assert(!r[0].allow_symlinks);
+	ck_assert_int_eq(r[0].ret.status, 0);
+	ck_assert_ptr_null(r[0].upstream);
+	ck_assert_str_eq(r[1].root, www);
+	ck_assert_uint_eq(r[1].nindex, 2);
+	ck_assert_str_eq(r[1].index[1], "b.htm");
+	ck_assert(r[1].allow_symlinks);
+	ck_assert_ptr_null(r[2].root);
+	ck_assert_int_eq(r[2].ret.status, 302);
+	ck_assert_str_eq(r[2].ret.location, "$scheme://$host$request_uri");
+	ck_assert_ptr_null(r[2].ret.body);
+	ck_assert_str_eq(r[3].ret.body, "ok\n");
+
+	/* Error pages are in memory, statuses as listed. */
+	ck_assert_uint_eq(site->nerror_pages, 2);
+	ck_assert_uint_eq(site->error_pages[0].nstatuses, 2);
+	ck_assert_int_eq(site->error_pages[0].statuses[1], 410);
+	ck_assert_uint_eq(site->error_pages[0].len, 12);
+	ck_assert_mem_eq(site->error_pages[0].body, "<p>gone</p>\n", 12);
+	ck_assert_int_eq(site->error_pages[1].statuses[0], 500);
+
+	/* The file's types come first, the built-in table after. */
+	ck_assert_ptr_nonnull(conf->mime);
+	ck_assert_ptr_null(site->mime);
+	ck_assert_str_eq(lnt_mime_type(conf->mime, "a/b.LNT", 7),
+	    "text/x-lnt");
+	ck_assert_str_eq(lnt_mime_type(conf->mime, "b.lntx", 6), "text/x-lnt");
+	ck_assert_str_eq(lnt_mime_type(conf->mime, "b.dup", 5),
+	    "application/x-first");
+	ck_assert_str_eq(lnt_mime_type(conf->mime, "i.html", 6), "text/html");
+
+	/* -T prints all of it in a form that loads to the same. */
+	first = dump_text(conf);
+	ck_assert_ptr_nonnull(strstr(first, "index = [ \"index.html\" ];"));
+	ck_assert_ptr_nonnull(strstr(first, "status = [ 404, 410 ];"));
+	path = write_file("dump.conf", first);
+	again = lnt_conf_load(path, &errors);
+	ck_assert_msg(again != NULL, "dump refused: %s\n%s",
+	    errors.n ? errors.items[0] : "", first);
+	second = dump_text(again);
+	ck_assert_str_eq(second, first);
+	lnt_conf_free(again);
+	lnt_conf_free(conf);
+	free(first);
+	free(second);
+	free(path);
+	free(www);
+}
+END_TEST
+
+/* Write <text> to <name> in the temp dir, outside any test. */
+static void
+fixture(const char *name, const char *text)
+{
+	char *path = lnt_xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(EXIT_FAILURE);
+	}
+	free(path);
+}
+
+/* Files that the static-content rows and tests read. */
+static void
+write_fixtures(void)
+{
+	char *big = lnt_xmalloc(70000), *www;
+
+	fixture("bad.types", "# types\ntext/html html\nnonsense foo\n");
+	fixture("good.types", "text/x-lnt lnt LNTX\t# ours\n\n"
+	    "application/x-first dup\ntext/plain dup\n");
+	fixture("page.html", "<p>gone</p>\n");
+	memset(big, 'x', 69999);
+	big[69999] = '\0';
+	fixture("big.html", big);
+	free(big);
+	www = lnt_xasprintf("%s/www", tmpdir);
+	if (mkdir(www, 0755) == -1) {
+		perror(www);
+		exit(EXIT_FAILURE);
+	}
+	free(www);
+}
+
 /* Remove the temp dir and what the tests wrote in it (one level deep). */
 static void
 remove_tmpdir(void)
@@ -910,7 +1110,8 @@ remove_tmpdir(void)
 		if (de->d_name[0] == '.')
 			continue;
 		p = lnt_xasprintf("%s/%s", tmpdir, de->d_name);
-		unlink(p);
+		if (unlink(p) == -1)
+			rmdir(p);
 		free(p);
 	}
 	closedir(d);
@@ -930,6 +1131,7 @@ conf_suite(void)
 	tcase_add_test(tc, explicit_group);
 	tcase_add_test(tc, include);
 	tcase_add_test(tc, relative_paths);
+	tcase_add_test(tc, static_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -956,6 +1158,7 @@ main(void)
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
+	write_fixtures();
 	sr = srunner_create(conf_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Upstream connections of a worker: choosing a server and keeping idle
+ * keep-alive connections per server for reuse.
+ */
+#ifndef LNT_UPSTREAM_H
+#define LNT_UPSTREAM_H
+
+#include "core.h"
+#include "event.h"
+#include "timer.h"
+
+/* One connection to an upstream server, in use or idle in its pool. */
+struct lnt_pconn_s {
+	lnt_event_t	 ev;		/* data: the request's lnt_conn_t in use */
+	lnt_timer_t	 idle_timer;	/* keepalive_timeout while idle */
+	lnt_upstream_t	*upstream;
+	lnt_server_t	*server;
+	unsigned	 requests;	/* requests sent on it so far */
+	bool		 idle;
+	lnt_pconn_t	*prev, *next;	/* the server's idle list, or reaping */
+};
+
+/*
+ * Pick a server of <up> by smooth weighted round-robin among those whose
+ * bit in <*tried> is clear (bit i for servers[i], the first 64), then mark
+ * it; backup servers only once every primary is tried.  NULL when none is
+ * left.
+ */
+lnt_server_t	*lnt_upstream_pick(lnt_upstream_t *up, uint64_t *tried);
+
+/* An idle connection to <s> taken out of its pool, or NULL. */
+lnt_pconn_t	*lnt_pool_take(lnt_server_t *s);
+
+/*
+ * Wrap the new socket <fd> to server <s> of <up>.  NULL when out of
+ * memory (the caller closes <fd>).
+ */
+lnt_pconn_t	*lnt_pconn_new(lnt_upstream_t *up, lnt_server_t *s, int fd);
+
+/*
+ * The request on <pc> ended cleanly: keep it idle for another request
+ * unless the pool is full, it has served keepalive_requests, or the
+ * worker is stopping, in which case it is closed.
+ */
+void		 lnt_pool_put(lnt_pconn_t *pc);
+
+/* Close <pc> (in use or idle); its memory is reused after this turn. */
+void		 lnt_pconn_close(lnt_pconn_t *pc);
+
+/* Close every idle connection (graceful stop). */
+void		 lnt_pool_close_idle(void);
+
+/* Recycle the connections closed during this loop turn. */
+void		 lnt_pool_reap(void);
+
+#endif /* LNT_UPSTREAM_H */
