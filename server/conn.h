@@ -79,6 +79,7 @@ typedef struct lnt_up_s {
 	bool		 client_eof;	/* tunnel: client sent its last byte */
 	bool		 upstream_eof;	/* tunnel: upstream sent its last */
 	lnt_buf_t	*chead;		/* response head for the client */
+	struct lnt_pipe_s *pipe;	/* splice buffer, NULL when copying */
 	char		 pfx[24];	/* RECHUNK: "size\r\n" before the data */
 	size_t		 pfx_len;
 	size_t		 sfx_len;	/* RECHUNK: bytes of "\r\n" (or last

@@ -120,7 +120,8 @@ day_name(const char **p, const char *end, bool *is_long)
 
 	for (i = 0; i < 7; i++) {
 		n = strlen(long_days[i]);
-		if ((size_t)(end - *p) >= n && memcmp(*p, long_days[i], n) == 0) {
+		if ((size_t)(end - *p) >= n &&
+		    memcmp(*p, long_days[i], n) == 0) {
 			*p += n;
 			*is_long = true;
 			return i;

@@ -25,6 +25,7 @@
 #include "http_status.h"
 #include "log.h"
 #include "proxy.h"
+#include "splice.h"
 #include "tunnel.h"
 #include "util.h"
 #include "worker.h"
@@ -102,6 +103,7 @@ lnt_proxy_release(lnt_conn_t *c)
 	lnt_up_t *u = &c->up;
 
 	close_upstream(u);
+	lnt_splice_release(c);
 	lnt_buf_put(u->head);
 	lnt_buf_put(u->in);
 	lnt_buf_put(u->chead);
@@ -441,6 +443,13 @@ output_pending(const lnt_up_t *u)
 	    u->pfx_len > 0 || u->resp_ready > 0 || u->sfx_len > 0;
 }
 
+/* Response bytes waiting for the client, in user space or in a pipe. */
+static bool
+client_send_pending(const lnt_up_t *u)
+{
+	return output_pending(u) || (u->pipe != NULL && u->pipe->len > 0);
+}
+
 /* writev() the pending head, chunk prefix, data and suffix. */
 static int
 write_client(lnt_conn_t *c)
@@ -733,6 +742,15 @@ relay_response(lnt_conn_t *c)
 	int err;
 
 	for (;;) {
+		if (u->pipe != NULL) {
+			int r = lnt_splice_relay(c);
+
+			if (r <= 0)
+				return r;
+			keep_upstream(c);
+			lnt_conn_request_done(c);
+			return -1;
+		}
 		/* Prepare body bytes first so the head goes out with them. */
 		if (!u->resp_done && lnt_buf_len(u->in) > 0 &&
 		    u->resp_ready == 0 && u->pfx_len == 0 && u->sfx_len == 0) {
@@ -752,6 +770,10 @@ relay_response(lnt_conn_t *c)
 		/* What is buffered goes first: an EOF read now would look
 		 * like a truncated response. */
 		if (lnt_buf_len(u->in) > 0)
+			continue;
+		/* The rest of a large body that passes through unchanged
+		 * skips user space. */
+		if (lnt_splice_begin(c))
 			continue;
 		if (!u->readable)
 			return 0;
@@ -797,8 +819,8 @@ update_timers(lnt_conn_t *c)
 	bool up_send = u->head != NULL && (lnt_buf_len(u->head) > 0 ||
 	    u->req_ready > 0) && !u->writable;
 	bool up_read = !u->resp_done && !u->readable &&
-	    !output_pending(u);
-	bool cl_send = output_pending(u) && !c->writable;
+	    !client_send_pending(u);
+	bool cl_send = client_send_pending(u) && !c->writable;
 	bool cl_read = !u->req_done && u->req_ready == 0 &&
 	    lnt_buf_len(c->in) == 0 && !c->readable;
 
@@ -862,7 +884,7 @@ upstream_timeout(lnt_timer_t *t)
 void
 lnt_proxy_client_timeout(lnt_conn_t *c)
 {
-	if (output_pending(&c->up)) {
+	if (client_send_pending(&c->up)) {
 		lnt_conn_log(c, LNT_LOG_INFO, "send_timeout expired");
 		lnt_conn_close(c);
 		return;

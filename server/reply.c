@@ -442,7 +442,8 @@ lnt_reply_error_page(lnt_conn_t *c, int status)
 
 	if (page == NULL || (r = lnt_reply_start(c, status, 0)) == NULL)
 		return false;
-	lnt_reply_body(r, page->body, page->len, lnt_reply_type(site, page->file));
+	lnt_reply_body(r, page->body, page->len,
+	    lnt_reply_type(site, page->file));
 	lnt_reply_send(c, r);
 	return true;
 }

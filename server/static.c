@@ -290,7 +290,8 @@ open_beneath(int rootfd, const char *rel, bool allow_symlinks)
 
 		fd = (int)syscall(SYS_openat2, rootfd, rel, &how,
 		    sizeof(how));
-		if (fd != -1 || errno != ENOSYS)
+		/* Old kernels say ENOSYS, some seccomp filters EPERM. */
+		if (fd != -1 || (errno != ENOSYS && errno != EPERM))
 			return fd;
 		no_openat2 = true;
 	}
