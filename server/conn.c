@@ -102,6 +102,8 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 	/* Small heads and bodies go out at once; writev batches the rest. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ev = (lnt_event_t){ .fd = fd, .handler = client_event, .data = c };
+	c->io = &lnt_io_plain;
+	c->io_ctx = NULL;
 	lnt_timer_init(&c->timer, client_timeout, c);
 	lnt_timer_init(&c->up.timer, NULL, c);
 	start_request(c);
@@ -305,7 +307,8 @@ linger_read(lnt_conn_t *c)
 	char sink[4096];
 
 	for (;;) {
-		ssize_t n = read(c->ev.fd, sink, sizeof(sink));
+		ssize_t n = lnt_io_recv(c->io, c->ev.fd, c->io_ctx, sink,
+		    sizeof(sink));
 
 		if (n > 0)
 			continue;
@@ -358,7 +361,8 @@ static void
 write_out(lnt_conn_t *c)
 {
 	while (lnt_buf_len(c->out) > 0) {
-		ssize_t n = write(c->ev.fd, c->out->pos, lnt_buf_len(c->out));
+		ssize_t n = lnt_io_send(c->io, c->ev.fd, c->io_ctx,
+		    c->out->pos, lnt_buf_len(c->out));
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -559,7 +563,8 @@ read_head(lnt_conn_t *c)
 			lnt_conn_close(c);
 			return;
 		}
-		n = read(c->ev.fd, c->in->last, lnt_buf_room(c->in));
+		n = lnt_io_recv(c->io, c->ev.fd, c->io_ctx, c->in->last,
+		    lnt_buf_room(c->in));
 		if (n > 0) {
 			if (c->req_start == 0) {
 				c->req_start = lnt_loop.now;

@@ -12,6 +12,7 @@
 #include "core.h"
 #include "event.h"
 #include "http_parse.h"
+#include "io.h"
 #include "upstream.h"
 #include "timer.h"
 
@@ -93,6 +94,8 @@ struct lnt_conn_s {
 	unsigned	 magic;
 	lnt_conn_t	*prev, *next;	/* every open connection of the worker */
 	lnt_event_t	 ev;		/* client socket */
+	const lnt_io_t	*io;		/* how bytes move on it (plain, TLS) */
+	void		*io_ctx;	/* the transport's state */
 	lnt_timer_t	 timer;		/* header, body, idle or send timeout */
 	lnt_listen_t	*listen;
 	char		 peer[48];	/* client address without port */

@@ -307,7 +307,8 @@ read_client(lnt_conn_t *c)
 		c->in->pos = c->in->last = c->in->start;
 	else
 		lnt_buf_compact(c->in);
-	n = read(c->ev.fd, c->in->last, lnt_buf_room(c->in));
+	n = lnt_io_recv(c->io, c->ev.fd, c->io_ctx, c->in->last,
+	    lnt_buf_room(c->in));
 	if (n > 0) {
 		c->in->last += n;
 		c->bytes_in += n;
@@ -330,7 +331,8 @@ read_client(lnt_conn_t *c)
 static int
 send_upstream(lnt_conn_t *c, const char *p, size_t len, size_t *sent)
 {
-	ssize_t n = send(c->up.pc->ev.fd, p, len, MSG_NOSIGNAL);
+	lnt_pconn_t *pc = c->up.pc;
+	ssize_t n = lnt_io_send(pc->io, pc->ev.fd, pc->io_ctx, p, len);
 
 	*sent = 0;
 	if (n >= 0) {
@@ -476,7 +478,7 @@ write_client(lnt_conn_t *c)
 		if (u->sfx_len > 0)
 			iov[cnt++] = (struct iovec){ (void *)(uintptr_t)u->sfx,
 			    u->sfx_len };
-		n = writev(c->ev.fd, iov, cnt);
+		n = lnt_io_sendv(c->io, c->ev.fd, c->io_ctx, iov, cnt);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -595,7 +597,8 @@ read_upstream(lnt_conn_t *c, int *err)
 		*err = 0;
 		return 0;
 	}
-	n = recv(u->pc->ev.fd, u->in->last, lnt_buf_room(u->in), 0);
+	n = lnt_io_recv(u->pc->io, u->pc->ev.fd, u->pc->io_ctx, u->in->last,
+	    lnt_buf_room(u->in));
 	if (n > 0) {
 		u->in->last += n;
 		u->progress = true;

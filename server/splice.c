@@ -73,7 +73,9 @@ lnt_splice_begin(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
 
-	if (u->resp_mode != LNT_RESP_PASS || u->resp_done ||
+	/* Both ends must be plain sockets: TLS bytes need user space. */
+	if (!c->io->zero_copy || !u->pc->io->zero_copy ||
+	    u->resp_mode != LNT_RESP_PASS || u->resp_done ||
 	    lnt_buf_len(u->in) > 0 || lnt_buf_len(u->chead) > 0)
 		return false;
 	if (!(u->resp_body == LNT_BODY_CLOSE ||

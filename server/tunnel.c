@@ -17,60 +17,83 @@
 #include "conf.h"
 #include "conn.h"
 #include "event.h"
+#include "io.h"
 #include "log.h"
 #include "tunnel.h"
 
-/* Copy from <from> through <b> to <to>; 1 if bytes moved, 0 if blocked or
- * ended, -1 on an error.  <*from_ok>/<*to_ok> track readiness. */
+/* One side of the tunnel: its transport and readiness flags. */
+typedef struct end {
+	const lnt_io_t	*io;
+	int		 fd;
+	void		*ctx;
+	bool		*readable;
+	bool		*writable;
+} end_t;
+
+/* Send what <b> holds to <to>; 1 if bytes moved, 0 blocked, -1 error. */
 static int
-copy(int from, bool *from_ok, bool *eof, lnt_buf_t *b, int to, bool *to_ok,
+flush(lnt_buf_t *b, const end_t *to, int64_t *counted)
+{
+	bool moved = false;
+
+	while (lnt_buf_len(b) > 0) {
+		ssize_t n;
+
+		if (!*to->writable)
+			return moved;
+		n = lnt_io_send(to->io, to->fd, to->ctx, b->pos,
+		    lnt_buf_len(b));
+		if (n > 0) {
+			b->pos += n;
+			if (counted != NULL)
+				*counted += n;
+			moved = true;
+		} else if (n == -1 && errno == EAGAIN) {
+			*to->writable = false;
+		} else {
+			return -1;
+		}
+	}
+	return moved;
+}
+
+/*
+ * Copy from <from> through <b> to <to> until blocked: 1 if bytes moved, 0
+ * if not, -1 on an error.  An orderly close is passed on as a half-close.
+ */
+static int
+copy(const end_t *from, bool *eof, lnt_buf_t *b, const end_t *to,
     int64_t *counted)
 {
 	bool moved = false;
 
 	for (;;) {
 		ssize_t n;
+		int r = flush(b, to, counted);
 
-		if (lnt_buf_len(b) > 0) {
-			if (!*to_ok)
-				return moved;
-			n = send(to, b->pos, lnt_buf_len(b), MSG_NOSIGNAL);
-			if (n > 0) {
-				b->pos += n;
-				if (counted != NULL)
-					*counted += n;
-				moved = true;
-				continue;
-			}
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 && errno == EAGAIN) {
-				*to_ok = false;
-				return moved;
-			}
+		if (r == -1)
 			return -1;
-		}
-		b->pos = b->last = b->start;
-		if (*eof || !*from_ok)
+		moved |= r;
+		if (lnt_buf_len(b) > 0)
 			return moved;
-		n = recv(from, b->last, lnt_buf_room(b), 0);
+		b->pos = b->last = b->start;
+		if (*eof || !*from->readable)
+			return moved;
+		n = lnt_io_recv(from->io, from->fd, from->ctx, b->last,
+		    lnt_buf_room(b));
 		if (n > 0) {
 			b->last += n;
 			moved = true;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			*from_ok = false;
+		} else if (n == -1 && errno == EAGAIN) {
+			*from->readable = false;
+			return moved;
+		} else if (n == -1) {
+			return -1;
+		} else {
+			*eof = true;
+			shutdown(to->fd, SHUT_WR);
 			return moved;
 		}
-		if (n == -1)
-			return -1;
-		/* Orderly close: pass the half-close on. */
-		*eof = true;
-		shutdown(to, SHUT_WR);
-		return moved;
 	}
 }
 
@@ -78,29 +101,22 @@ void
 lnt_tunnel_pump(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
-	int up_fd = u->pc->ev.fd;
+	end_t client = { c->io, c->ev.fd, c->io_ctx, &c->readable,
+	    &c->writable };
+	end_t upstream = { u->pc->io, u->pc->ev.fd, u->pc->io_ctx,
+	    &u->readable, &u->writable };
 	int down, upw;
 
-	/* The 101 head and any bytes after it go to the client first. */
-	while (lnt_buf_len(u->chead) > 0 && c->writable) {
-		ssize_t n = send(c->ev.fd, u->chead->pos,
-		    lnt_buf_len(u->chead), MSG_NOSIGNAL);
-
-		if (n > 0)
-			u->chead->pos += n;
-		else if (n == -1 && errno == EAGAIN)
-			c->writable = false;
-		else if (!(n == -1 && errno == EINTR)) {
-			lnt_conn_close(c);
-			return;
-		}
+	/* The 101 head goes to the client before any tunnelled byte. */
+	if (flush(u->chead, &client, NULL) == -1) {
+		lnt_conn_close(c);
+		return;
 	}
 	if (lnt_buf_len(u->chead) > 0)
 		return;
-	down = copy(up_fd, &u->readable, &u->upstream_eof, u->in, c->ev.fd,
-	    &c->writable, &c->body_sent);
-	upw = copy(c->ev.fd, &c->readable, &u->client_eof, c->in, up_fd,
-	    &u->writable, NULL);
+	down = copy(&upstream, &u->upstream_eof, u->in, &client,
+	    &c->body_sent);
+	upw = copy(&client, &u->client_eof, c->in, &upstream, NULL);
 	if (down == -1 || upw == -1) {
 		lnt_conn_log(c, LNT_LOG_INFO, "tunnel closed: %s",
 		    strerror(errno));

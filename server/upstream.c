@@ -111,6 +111,7 @@ lnt_pconn_new(lnt_upstream_t *up, lnt_server_t *s, int fd)
 		return NULL;
 	*pc = (lnt_pconn_t){ .upstream = up, .server = s };
 	pc->ev.fd = fd;
+	pc->io = &lnt_io_plain;
 	lnt_timer_init(&pc->idle_timer, idle_expired, pc);
 	return pc;
 }

@@ -8,12 +8,15 @@
 
 #include "core.h"
 #include "event.h"
+#include "io.h"
 #include "timer.h"
 
 /* One connection to an upstream server, in use or idle in its pool. */
 struct lnt_pconn_s {
 	lnt_event_t	 ev;		/* data: the request's lnt_conn_t in use */
 	lnt_timer_t	 idle_timer;	/* keepalive_timeout while idle */
+	const lnt_io_t	*io;		/* plain, or TLS to the upstream */
+	void		*io_ctx;
 	lnt_upstream_t	*upstream;
 	lnt_server_t	*server;
 	unsigned	 requests;	/* requests sent on it so far */

@@ -22,8 +22,8 @@
 
 /*
  * Site 1 on @PORT_1@: returns, then root www with an error page for 404
- * and 410.  Site 2 on @PORT_2@: the same root with allow_symlinks and two
- * index names.
+ * and 410.  Site 2 on @PORT_2@: the same root with allow_symlinks, two
+ * index names and a short send_timeout.
  */
 #define STATIC_CONF \
 	TH_BASE \
@@ -39,7 +39,7 @@
 	"       return = { status = 200; body = \"pong\\n\"; }; },\n" \
 	"     { path = \"/gone\"; return = { status = 410; }; },\n" \
 	"     { path = \"/\"; root = \"www\"; } ); },\n" \
-	" { listen = [ \"127.0.0.1:@PORT_2@\" ];\n" \
+	" { listen = [ \"127.0.0.1:@PORT_2@\" ]; send_timeout = \"1s\";\n" \
 	"   routes = ( { path = \"/\"; root = \"@TMPDIR@/www/\";\n" \
 	"     allow_symlinks = true;\n" \
 	"     index = [ \"none.html\", \"index.html\" ]; } ); }\n" \
@@ -454,6 +454,48 @@ START_TEST(big_file_keepalive)
 }
 END_TEST
 
+START_TEST(pipelined)
+{
+	th_conn_t	*c;
+	th_resp_t	*r;
+	int		 port;
+
+	port = start_static();
+	c = th_conn_open(port);
+	/* Two at once, then one sent while a big answer is under way. */
+	th_conn_sendf(c, "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	r = th_conn_read(c);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body, HELLO);
+	usleep(100000);
+	th_conn_sendf(c, "GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	r = th_conn_read(c);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(r->body_len, BIG_SIZE);
+	r = th_conn_read(c);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body, "body { color: red }\n");
+	th_conn_close(c);
+}
+END_TEST
+
+START_TEST(stalled_reader_closed)
+{
+	th_conn_t	*c;
+
+	start_static();
+	c = th_conn_open(th_portn(2));
+	th_conn_sendf(c, "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	/* Never read: after send_timeout lintel gives up on us. */
+	th_wait_file_line(th_path("error.log"), "send_timeout expired",
+	    TH_IO_MS);
+	ck_assert(th_conn_closed(c, TH_IO_MS));
+	ck_assert_uint_lt(th_conn_pending(c), BIG_SIZE);
+	th_conn_close(c);
+}
+END_TEST
+
 START_TEST(return_routes)
 {
 	th_resp_t	*r;
@@ -527,6 +569,8 @@ main(void)
 	TH_TEST(s, no_way_out);
 	TH_TEST(s, symlinks_allowed);
 	TH_TEST(s, big_file_keepalive);
+	TH_TEST(s, pipelined);
+	TH_TEST(s, stalled_reader_closed);
 	TH_TEST(s, return_routes);
 	TH_TEST(s, error_page);
 	return th_run(s);
