@@ -336,18 +336,19 @@ lnt_conn_request_done(lnt_conn_t *c)
 	if (!c->keepalive || lnt_conn_draining || c->eof ||
 	    c->limits->keepalive_timeout == 0) {
 		/* Unread request bytes would turn close() into a reset. */
-		if (c->in != NULL && lnt_buf_len(c->in) > 0)
-			linger(c);
-		else if (c->eof)
+		if (c->eof && (c->in == NULL || lnt_buf_len(c->in) == 0))
 			lnt_conn_close(c);
 		else
 			linger(c);
 		return;
 	}
 	start_request(c);
-	if (c->in != NULL && lnt_buf_len(c->in) > 0) {
-		/* A pipelined request is already here. */
-		lnt_timer_in(&c->timer, c->limits->client_header_timeout);
+	if ((c->in != NULL && lnt_buf_len(c->in) > 0) || c->readable) {
+		/* A pipelined request is here, or bytes arrived while the
+		 * response went out: their edge has passed, so look now. */
+		lnt_timer_in(&c->timer, c->in != NULL && lnt_buf_len(c->in) ?
+		    c->limits->client_header_timeout :
+		    c->limits->keepalive_timeout);
 		lnt_event_post(&c->ev);
 		return;
 	}
@@ -468,6 +469,13 @@ dispatch(lnt_conn_t *c)
 	bool keep = !(c->req.conn_close || (c->req.version == 10 &&
 	    !c->req.conn_keepalive));
 
+	/* The head is consumed before anything answers it, or keep-alive
+	 * would parse it again. */
+	if (take_head(c) == -1) {
+		c->keepalive = false;
+		lnt_conn_respond(c, 500, "out of memory");
+		return;
+	}
 	c->site = lnt_route_site(c->listen, c->req.host);
 	c->limits = &c->site->limits;
 	c->bytes_in = (int64_t)c->req.head_len;
@@ -486,10 +494,6 @@ dispatch(lnt_conn_t *c)
 		return;
 	}
 	c->keepalive = keep;
-	if (take_head(c) == -1) {
-		lnt_conn_respond(c, 500, "out of memory");
-		return;
-	}
 	lnt_timer_stop(&c->timer);
 	if (c->route->upstream == NULL) {
 		/* root or return: lintel answers itself. */

@@ -142,6 +142,7 @@ static const char *const builtin[][2] = {
 	{ "zst", "application/zstd" },
 };
 
+/* The built-in table, its length in <*n>; static, sorted by extension. */
 const char *const (*lnt_mime_builtin(size_t *n))[2]
 {
 	*n = LNT_NELEM(builtin);

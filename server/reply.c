@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Replies lintel writes itself: a head, then a body from memory or a file
- * range sent with sendfile(2), with back-pressure from the client socket.
+ * range sent with sendfile(2) (or read into a buffer when the transport,
+ * TLS say, needs the bytes), with back-pressure from the client socket.
  * Also the `return` routes and the sites' error pages, which are such
  * replies.  Reply state is recycled through a per-worker free list.
  */
@@ -24,6 +25,7 @@
 #include "event.h"
 #include "http_date.h"
 #include "http_status.h"
+#include "io.h"
 #include "log.h"
 #include "mime.h"
 #include "reply.h"
@@ -56,6 +58,8 @@ struct lnt_reply_s {
 	int		 fd;		/* file body, or -1 */
 	off_t		 off;		/* next file byte to send */
 	off_t		 left;		/* file bytes still to send */
+	bool		 copy;		/* file through <buf>, not sendfile */
+	lnt_buf_t	*buf;		/* copy: file bytes read, not yet sent */
 	bool		 no_body;	/* no Content-Length, no body */
 	bool		 overflow;	/* a header field did not fit */
 	char		 page[384];	/* lintel's own small page */
@@ -128,6 +132,8 @@ lnt_reply_start(lnt_conn_t *c, int status, size_t room)
 	r->body_len = 0;
 	r->fd = -1;
 	r->off = r->left = 0;
+	r->copy = false;
+	r->buf = NULL;
 	r->no_body = status == 204 || status == 304;
 	r->overflow = false;
 	if ((r->head = lnt_buf_get(room + HEAD_ROOM)) == NULL) {
@@ -202,7 +208,8 @@ lnt_reply_free(lnt_reply_t *r)
 		close(r->fd);
 	r->fd = -1;
 	lnt_buf_put(r->head);
-	r->head = NULL;
+	lnt_buf_put(r->buf);
+	r->head = r->buf = NULL;
 	r->magic = 0;
 	r->next = free_replies;
 	free_replies = r;
@@ -219,19 +226,12 @@ is_head(const lnt_conn_t *c)
 static void
 reply_done(lnt_conn_t *c)
 {
-	bool readable = c->readable;
-
+	/* lnt_conn_request_done also looks at bytes that came meanwhile. */
 	lnt_timer_stop(&c->timer);
 	lnt_conn_request_done(c);
-	/*
-	 * Bytes the client sent meanwhile were signalled while we wrote, and
-	 * an edge-triggered socket will not signal them again: look now.
-	 */
-	if (readable && c->state == LNT_CONN_HEAD)
-		lnt_event_post(&c->ev);
 }
 
-/* sendmsg() the head and the in-memory body; MSG_MORE if a file follows. */
+/* Send the head and the in-memory body. */
 static ssize_t
 write_head(lnt_conn_t *c, lnt_reply_t *r)
 {
@@ -246,12 +246,16 @@ write_head(lnt_conn_t *c, lnt_reply_t *r)
 	if (r->body_len > 0)
 		iov[cnt++] = (struct iovec){ (void *)(uintptr_t)r->body,
 		    r->body_len };
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)cnt;
-	/* Head and first file bytes then share a segment. */
-	n = sendmsg(c->ev.fd, &msg, MSG_NOSIGNAL | (r->left > 0 ? MSG_MORE :
-	    0));
+	if (c->io->zero_copy && r->left > 0 && !r->copy) {
+		/* The plain socket: head and first file bytes share a
+		 * segment, as MSG_MORE holds the head for sendfile. */
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)cnt;
+		n = sendmsg(c->ev.fd, &msg, MSG_NOSIGNAL | MSG_MORE);
+	} else {
+		n = lnt_io_sendv(c->io, c->ev.fd, c->io_ctx, iov, cnt);
+	}
 	if (n <= 0)
 		return n;
 	k = (size_t)n < hlen ? (size_t)n : hlen;
@@ -260,6 +264,66 @@ write_head(lnt_conn_t *c, lnt_reply_t *r)
 	r->body += k;
 	r->body_len -= k;
 	c->body_sent += (int64_t)k;
+	return n;
+}
+
+/*
+ * Send file bytes through a buffer read with pread(): for transports that
+ * must see the bytes and files that sendfile() refuses.  Returns as a
+ * send does; 0 when the file ended early.
+ */
+static ssize_t
+send_copy(lnt_conn_t *c, lnt_reply_t *r)
+{
+	ssize_t n;
+	size_t want;
+
+	if (r->buf == NULL && (r->buf = lnt_buf_get(0)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (lnt_buf_len(r->buf) == 0) {
+		r->buf->pos = r->buf->last = r->buf->start;
+		want = lnt_buf_room(r->buf);
+		if ((off_t)want > r->left)
+			want = (size_t)r->left;
+		do
+			n = pread(r->fd, r->buf->last, want, r->off);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return n;
+		r->buf->last += n;
+		r->off += n;
+	}
+	n = lnt_io_send(c->io, c->ev.fd, c->io_ctx, r->buf->pos,
+	    lnt_buf_len(r->buf));
+	if (n > 0) {
+		r->buf->pos += n;
+		r->left -= n;
+		c->body_sent += n;
+	}
+	return n;
+}
+
+/* sendfile() from the file; falls back to copying if the file says no. */
+static ssize_t
+send_file(lnt_conn_t *c, lnt_reply_t *r)
+{
+	ssize_t n;
+
+	if (r->copy || !c->io->zero_copy)
+		return send_copy(c, r);
+	n = sendfile(c->ev.fd, r->fd, &r->off, r->left > SEND_CHUNK ?
+	    SEND_CHUNK : (size_t)r->left);
+	if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
+		/* A file system without splice support. */
+		r->copy = true;
+		return send_copy(c, r);
+	}
+	if (n > 0) {
+		r->left -= n;
+		c->body_sent += n;
+	}
 	return n;
 }
 
@@ -286,21 +350,12 @@ pump(lnt_conn_t *c)
 			break;
 		if (lnt_buf_len(r->head) > 0 || r->body_len > 0) {
 			n = write_head(c, r);
-		} else {
-			n = sendfile(c->ev.fd, r->fd, &r->off,
-			    r->left > SEND_CHUNK ? SEND_CHUNK :
-			    (size_t)r->left);
-			if (n == 0) {
-				/* Content-Length was promised: cut it. */
-				lnt_conn_log(c, LNT_LOG_ERR, "file shrank "
-				    "while being sent");
-				lnt_conn_close(c);
-				return;
-			}
-			if (n > 0) {
-				r->left -= n;
-				c->body_sent += n;
-			}
+		} else if ((n = send_file(c, r)) == 0) {
+			/* Content-Length was promised: cut it. */
+			lnt_conn_log(c, LNT_LOG_ERR, "file shrank while "
+			    "being sent");
+			lnt_conn_close(c);
+			return;
 		}
 		if (n == -1 && errno == EINTR)
 			continue;

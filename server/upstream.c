@@ -87,11 +87,16 @@ lnt_pool_reap(void)
 	}
 }
 
-/* While idle, readable means closed by the server (or a protocol error). */
+/*
+ * While idle, readable means closed by the server (or a protocol error).
+ * A writable edge is harmless: the send buffer drained after the last
+ * request.
+ */
 static void
 idle_event(lnt_event_t *ev, uint32_t events)
 {
-	lnt_pconn_close(ev->data);
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		lnt_pconn_close(ev->data);
 }
 
 static void

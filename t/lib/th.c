@@ -1174,6 +1174,40 @@ th_pattern_check(const char *buf, size_t len, uint64_t off)
 	return -1;
 }
 
+const char *
+th_bulk(void)
+{
+	static char	 block[2 * TH_BULK_BLOCK];
+	static bool	 filled;
+
+	if (!filled) {
+		th_pattern_fill(block, TH_BULK_BLOCK, 0);
+		memcpy(block + TH_BULK_BLOCK, block, TH_BULK_BLOCK);
+		filled = true;
+	}
+	return block;
+}
+
+int64_t
+th_bulk_check(const char *buf, size_t len, uint64_t off)
+{
+	const char	*block = th_bulk(), *want;
+	size_t		 done = 0, n, i;
+
+	/* memcmp a block at a time; the pattern only to place a mismatch. */
+	while (done < len) {
+		want = block + (off + done) % TH_BULK_BLOCK;
+		n = len - done < TH_BULK_BLOCK ? len - done : TH_BULK_BLOCK;
+		if (memcmp(buf + done, want, n) != 0) {
+			for (i = 0; buf[done + i] == want[i]; i++)
+				;
+			return (int64_t)(done + i);
+		}
+		done += n;
+	}
+	return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* A minimal JSON validator, for access log lines. */
 

@@ -193,6 +193,16 @@ void		 th_pattern_fill(char *buf, size_t len, uint64_t off);
 /* Offset of the first byte of <buf> not matching the pattern, or -1. */
 int64_t		 th_pattern_check(const char *buf, size_t len, uint64_t off);
 
+/*
+ * The bulk body, for transfers too large to generate byte by byte: byte <i>
+ * is th_pattern(i % TH_BULK_BLOCK).  th_bulk() is that block twice over, so
+ * th_bulk() + (off % TH_BULK_BLOCK) starts TH_BULK_BLOCK bytes of it at
+ * offset <off>.  th_bulk_check() is th_pattern_check() for it.
+ */
+#define TH_BULK_BLOCK	65536
+const char	*th_bulk(void);
+int64_t		 th_bulk_check(const char *buf, size_t len, uint64_t off);
+
 /* ------------------------------------------------------------------ */
 /* Origin (th_origin.c) */
 
@@ -211,7 +221,20 @@ int64_t		 th_pattern_check(const char *buf, size_t len, uint64_t off);
  *   /echo        the request body; X-Echo-Method, X-Echo-Target,
  *                X-Echo-Version, X-Echo-Framing (length|chunked|none) and
  *                X-Echo-Body-Length say what arrived
- *   /headers     the raw request head received, as the body
+ *   /headers     the raw request head received, as the body (also
+ *                /headers/anything)
+ *   /respond?Name=value&...  200 with those response header fields added
+ *                (%XX decoded; also /respond/anything)
+ *   /delay/MS    MS ms of silence, then a small 200 response
+ *   /reset/N     head announcing 2N bytes, N pattern bytes, then a reset
+ *   /bulk/N      N bytes of the bulk body (th_bulk()), Content-Length
+ *   /discard     the request body counted (streamed when it has a
+ *                Content-Length) and checked against the bulk body, not
+ *                kept: the count as the body, X-Discard-Bad: the offset
+ *                of the first wrong byte or -1
+ *   /upgrade     with Upgrade: <proto> and Connection: upgrade on HTTP/1.1,
+ *                101 and then every byte echoed back until the client's
+ *                EOF, answered with ours; otherwise 426
  *   other        404 with the X-Origin-Id header
  * Each request head is appended to "<tmpdir>/origin-<id>.requests".
  * The port is listening when this returns.
@@ -221,6 +244,20 @@ th_origin_t	*th_origin_start(int port, const char *id);
 /* Connections accepted and requests answered so far. */
 uint64_t	 th_origin_conns(const th_origin_t *o);
 uint64_t	 th_origin_reqs(const th_origin_t *o);
+/*
+ * Requests received whole, head and body (counted before the answer is
+ * written; a request whose body never came is not counted).
+ */
+uint64_t	 th_origin_complete(const th_origin_t *o);
+/* /upgrade tunnels that saw the client's EOF (passed on by the proxy). */
+uint64_t	 th_origin_tunnel_eofs(const th_origin_t *o);
+/*
+ * From now on close a connection that sits <ms> ms without a request
+ * (keep-alive between requests; 0: the default, a minute).
+ */
+void		 th_origin_idle_close(th_origin_t *o, int ms);
+/* Connections it closed for idling so far (counted once closed). */
+uint64_t	 th_origin_idle_closes(const th_origin_t *o);
 /* How many request heads it received start with <prefix> ("GET /x "). */
 long		 th_origin_count(const th_origin_t *o, const char *prefix);
 /* Kill it and its connections (teardown does this for every origin). */
@@ -281,6 +318,15 @@ th_resp_t	*th__conn_read(const char *file, int line, th_conn_t *c);
 bool		 th_conn_closed(th_conn_t *c, int ms);
 /* Bytes received on <c> but not consumed by a response. */
 size_t		 th_conn_pending(const th_conn_t *c);
+/*
+ * Raw bytes after a response head (a tunnel, a body read with <head_only>):
+ * up to <len> of them, those pending first, else what one read brings
+ * within <ms>.  Returns the count, 0 on EOF, -1 (th_error()) on an error or
+ * the deadline.
+ */
+ssize_t		 th_conn_recv(th_conn_t *c, void *buf, size_t len, int ms);
+/* The socket, for shutdown() and the like; <c> still owns it. */
+int		 th_conn_fd(const th_conn_t *c);
 void		 th_conn_close(th_conn_t *c);
 
 /* Send <len> raw bytes on a new connection, read one response, close. */

@@ -606,6 +606,55 @@ th_conn_pending(const th_conn_t *c)
 	return c->rd.len - c->rd.off;
 }
 
+ssize_t
+th_conn_recv(th_conn_t *c, void *buf, size_t len, int ms)
+{
+	th_rd_t		*r = &c->rd;
+	struct pollfd	 pfd = { r->fd, POLLIN, 0 };
+	int64_t		 end = th_deadline(ms), left;
+	ssize_t		 n;
+
+	if (r->len > r->off) {
+		n = (ssize_t)(r->len - r->off < len ? r->len - r->off : len);
+		memcpy(buf, r->buf + r->off, (size_t)n);
+		r->off += (size_t)n;
+		return n;
+	}
+	/* Straight into <buf>: this is the path of large transfers. */
+	for (;;) {
+		if ((left = end - th_now()) <= 0) {
+			th__set_error("no bytes within %d ms", ms);
+			return -1;
+		}
+		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (n == -1 && errno != EINTR) {
+			th__set_error("poll: %s", strerror(errno));
+			return -1;
+		}
+		if (n <= 0)
+			continue;
+		n = read(r->fd, buf, len);
+		if (n > 0) {
+			r->total += (uint64_t)n;
+			return n;
+		}
+		if (n == 0) {
+			r->eof = true;
+			return 0;
+		}
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		th__set_error("read: %s", strerror(errno));
+		return -1;
+	}
+}
+
+int
+th_conn_fd(const th_conn_t *c)
+{
+	return c->rd.fd;
+}
+
 void
 th_conn_close(th_conn_t *c)
 {
