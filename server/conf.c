@@ -1078,6 +1078,11 @@ resolve_ids(lnt_cf_t *cf)
 
 	su = config_setting_get_member(cf->root, "user");
 	sg = config_setting_get_member(cf->root, "group");
+	/* A user setting already refused says enough: no follow-on error
+	 * about the default that stood in for it. */
+	if (su != NULL && (config_setting_type(su) != CONFIG_TYPE_STRING ||
+	    *config_setting_get_string(su) == '\0'))
+		return;
 	if ((pw = getpwnam(conf->user)) == NULL)
 		lnt_conf_error(cf, su, "user: unknown user '%s'", conf->user);
 	else

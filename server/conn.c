@@ -588,7 +588,8 @@ read_head(lnt_conn_t *c)
 				lnt_buf_put(c->in);
 				c->in = NULL;
 			}
-			if (lnt_conn_draining && c->in == NULL)
+			if (lnt_conn_draining && c->in == NULL &&
+			    c->requests > 0)
 				lnt_conn_close(c);
 			return;
 		}
@@ -671,8 +672,14 @@ lnt_conn_drain_all(void)
 	lnt_conn_draining = true;
 	for (; c != NULL; c = next) {
 		next = c->next;
-		/* Idle between requests: nothing is lost by closing. */
-		if (c->state == LNT_CONN_HEAD &&
+		/*
+		 * Idle between requests: a client may close such a connection
+		 * at any time and must retry, so closing loses nothing.  A
+		 * fresh connection is not idle: its first request is on the
+		 * way and no client retries that; it is served, with
+		 * Connection: close.
+		 */
+		if (c->state == LNT_CONN_HEAD && c->requests > 0 &&
 		    (c->in == NULL || lnt_buf_len(c->in) == 0)) {
 			c->readable = true;
 			lnt_event_post(&c->ev);
