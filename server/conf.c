@@ -27,6 +27,7 @@
 #include "conf_keys.h"
 #include "conf_value.h"
 #include "mime.h"
+#include "tls_conf.h"
 #include "util.h"
 
 #define BACKLOG_DEFAULT	511
@@ -38,6 +39,7 @@ struct pending_listen {
 	socklen_t			 len;
 	char				 text[64];
 	int				 backlog;	/* or LNT_UNSET */
+	bool				 tls;		/* the "tls" flag */
 	const config_setting_t		*s;
 };
 
@@ -112,6 +114,21 @@ error_at(lnt_cf_t *cf, const char *file, int line, const char *fmt, ...)
 
 static void
 error_at(lnt_cf_t *cf, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror_at(cf, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Report "<file>:<line>: message" for the config loaded by <cf> when no
+ * setting is at hand (<file> as interned in the conf); counts the error.
+ */
+void
+lnt_conf_error_at(lnt_cf_t *cf, const char *file, int line, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -647,6 +664,8 @@ lnt_conf_walk(lnt_cf_t *cf, config_setting_t *group, unsigned scope,
 	check_required(cf, group, scope);
 	if (scope == LNT_SCOPE_ROUTE)
 		lnt_conf_static_route_check(cf, group, base);
+	else if (scope == LNT_SCOPE_SITE)
+		lnt_tls_conf_site_check(cf, group, base);
 }
 
 /* Whether row <key> has a field the generic code may touch. */
@@ -810,13 +829,13 @@ lnt_conf_regex(lnt_cf_t *cf, const lnt_key_t *key, const config_setting_t *s,
 
 /*
  * Queue the listen address <addr> of <len> bytes of <site>, with
- * <backlog> (LNT_UNSET if not given), written at setting <s>.  An address
- * the site already lists is reported here.
+ * <backlog> (LNT_UNSET if not given) and the <tls> flag, written at
+ * setting <s>.  An address the site already lists is reported here.
  */
 void
 lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
     const struct sockaddr_storage *addr, socklen_t len, int backlog,
-    const config_setting_t *s)
+    bool tls, const config_setting_t *s)
 {
 	struct pending_listen *p;
 	char text[64];
@@ -838,6 +857,7 @@ lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
 	p->len = len;
 	memcpy(p->text, text, sizeof(text));
 	p->backlog = backlog;
+	p->tls = tls;
 	p->s = s;
 }
 
@@ -942,6 +962,7 @@ listener_for(lnt_cf_t *cf, const struct pending_listen *p)
 	l->addrlen = p->len;
 	memcpy(l->text, p->text, sizeof(l->text));
 	l->backlog = LNT_UNSET;
+	l->tls = p->tls;
 	l->fd = -1;
 	l->file = intern_file(cf, config_setting_source_file(p->s));
 	l->line = (int)config_setting_source_line(p->s);
@@ -955,6 +976,11 @@ join_listener(lnt_cf_t *cf, const struct pending_listen *p, lnt_listen_t *l)
 	lnt_site_t *site = p->site;
 	const config_setting_t **at = &cf->backlog_at[l - cf->conf->listens];
 
+	/* One socket speaks TLS to every client or to none. */
+	if (p->tls != l->tls)
+		lnt_conf_error(cf, p->s, "listen: %s is %s here but %s at "
+		    "%s:%d", l->text, p->tls ? "tls" : "not tls",
+		    l->tls ? "tls" : "not tls", l->file, l->line);
 	if (p->backlog != LNT_UNSET) {
 		if (l->backlog != LNT_UNSET && l->backlog != p->backlog) {
 			lnt_conf_error(cf, p->s, "listen: backlog=%d for %s "
@@ -1119,6 +1145,7 @@ finish(lnt_cf_t *cf)
 	resolve_upstreams(cf);
 	build_listeners(cf);
 	label_sites(conf);
+	lnt_tls_conf_finish(cf);
 }
 
 /*
@@ -1292,6 +1319,7 @@ free_scope(unsigned scope, void *base)
 		}
 	}
 	if (scope == LNT_SCOPE_SITE) {
+		lnt_tls_conf_free_site(((lnt_site_t *)base)->tls);
 		free_site_extras(base);
 		lnt_mime_free(((lnt_site_t *)base)->mime);
 		lnt_conf_free_header_rules(((lnt_site_t *)base)->
@@ -1307,6 +1335,8 @@ free_scope(unsigned scope, void *base)
 		lnt_conf_static_free_route(base);
 	} else if (scope == LNT_SCOPE_ERROR_PAGE) {
 		lnt_conf_static_free_error_page(base);
+	} else if (scope == LNT_SCOPE_UPSTREAM) {
+		lnt_tls_conf_free_upstream(((lnt_upstream_t *)base)->tls);
 	}
 }
 

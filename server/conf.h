@@ -23,6 +23,7 @@ struct lnt_limits_s {
 	lnt_msec_t	 send_timeout;		/* default 60s */
 	int64_t		 max_header_size;	/* bytes, default 16k */
 	int64_t		 max_body_size;		/* bytes, default 1m; 0 = unlimited */
+	lnt_msec_t	 handshake_timeout;	/* TLS, default 10s */
 };
 
 /* One distinct listening address, shared by every site that names it. */
@@ -31,6 +32,7 @@ struct lnt_listen_s {
 	socklen_t		 addrlen;
 	char			 text[64];	/* "127.0.0.1:8080", "[::1]:8080" */
 	int			 backlog;	/* default 511 */
+	bool			 tls;		/* the "tls" flag */
 	int			 fd;		/* -1 until the master binds it */
 	lnt_site_t		**sites;	/* sites on this address, config order */
 	size_t			 nsites;
@@ -47,6 +49,8 @@ struct lnt_server_s {
 	bool			 backup;
 	int			 rr_current;	/* worker-local round-robin state */
 	lnt_pconn_t		*idle;		/* worker-local idle connections */
+	void			*tls_session;	/* worker-local SSL_SESSION to
+						   resume, or NULL */
 };
 
 struct lnt_upstream_s {
@@ -60,6 +64,7 @@ struct lnt_upstream_s {
 	lnt_msec_t	 connect_timeout;	/* default 5s */
 	lnt_msec_t	 send_timeout;		/* default 60s */
 	lnt_msec_t	 read_timeout;		/* default 60s */
+	lnt_tls_upstream_t *tls;		/* NULL: plain TCP */
 	const char	*file;
 	int		 line;
 };
@@ -147,6 +152,8 @@ struct lnt_site_s {
 	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */
 	lnt_error_page_t *error_pages;
 	size_t		  nerror_pages;
+	lnt_tls_site_t	 *tls;		/* certificates etc.; NULL: none */
+	int		  redirect_https; /* port to redirect to; 0: none */
 	char		 *label;	/* first name, or "file:line", for logs */
 	const char	 *file;
 	int		  line;
@@ -164,6 +171,7 @@ struct lnt_conf_s {
 	char		*error_log;	/* path, "stderr" or "syslog" */
 	int		 log_level;	/* LNT_LOG_*, default notice */
 	lnt_msec_t	 shutdown_timeout; /* default 30s */
+	lnt_msec_t	 tls_session_timeout; /* default 1h; 0: no resumption */
 	char		**modules;
 	size_t		  nmodules;
 	lnt_access_log_t *access_log;	/* NULL: no access log */

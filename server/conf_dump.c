@@ -197,6 +197,21 @@ print_scope(FILE *out, unsigned scope, const void *base, int depth)
 }
 
 /*
+ * Print "<name> = {", every key of the single scope <scope> that <base>
+ * holds, then "};", at <depth> tabs: for the printers of group rows.
+ */
+void
+lnt_conf_print_group(FILE *out, const char *name, unsigned scope,
+    const void *base, int depth)
+{
+	lnt_conf_indent(out, depth);
+	fprintf(out, "%s = {\n", name);
+	print_scope(out, scope, base, depth + 1);
+	lnt_conf_indent(out, depth);
+	fputs("};\n", out);
+}
+
+/*
  * Print the listen entries of the site <base> for row <key> at <depth>
  * tabs, with the backlog of each address spelled out.
  */
@@ -211,8 +226,9 @@ lnt_conf_print_listen(FILE *out, const lnt_key_t *key, const void *base,
 	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = [ ", key->name);
 	for (i = 0; i < site->nlistens; i++) {
-		snprintf(buf, sizeof(buf), "%s backlog=%d",
-		    site->listens[i]->text, site->listens[i]->backlog);
+		snprintf(buf, sizeof(buf), "%s backlog=%d%s",
+		    site->listens[i]->text, site->listens[i]->backlog,
+		    site->listens[i]->tls ? " tls" : "");
 		lnt_conf_print_string(out, buf);
 		fputs(i + 1 < site->nlistens ? ", " : " ", out);
 	}

@@ -18,6 +18,7 @@
 #include "conf_keys.h"
 #include "conf_value.h"
 #include "log.h"
+#include "tls_conf.h"
 #include "util.h"
 
 #define DMAX	INT64_MAX		/* no upper bound */
@@ -42,8 +43,6 @@ static void	set_listen(lnt_cf_t *, const lnt_key_t *, config_setting_t *,
 		    void *);
 static void	set_names(lnt_cf_t *, const lnt_key_t *, config_setting_t *,
 		    void *);
-static void	set_tls(lnt_cf_t *, const lnt_key_t *, config_setting_t *,
-		    void *);
 static void	set_route_path(lnt_cf_t *, const lnt_key_t *,
 		    config_setting_t *, void *);
 static void	set_route_upstream(lnt_cf_t *, const lnt_key_t *,
@@ -58,6 +57,10 @@ static const char *const log_levels[] = {
 static const char *const balance_methods[] = {
 	"round_robin", "least_conn", "random", "least_time", "hash", NULL
 };
+
+/* In the order of enum lnt_tls_version and enum lnt_tls_client_mode. */
+static const char *const tls_versions[] = { "TLSv1.2", "TLSv1.3", NULL };
+static const char *const client_modes[] = { "required", "optional", NULL };
 
 #define TOP	LNT_SCOPE_TOP
 #define SITE	LNT_SCOPE_SITE
@@ -77,6 +80,14 @@ static const char *const balance_methods[] = {
 #define EPF(f)		offsetof(lnt_error_page_t, f)
 #define RET	LNT_SCOPE_RETURN
 #define EPAGE	LNT_SCOPE_ERROR_PAGE
+#define TLS	LNT_SCOPE_TLS
+#define CERT	LNT_SCOPE_TLS_CERT
+#define TCLI	LNT_SCOPE_TLS_CLIENT
+#define UTLS	LNT_SCOPE_UPSTREAM_TLS
+#define TLSF(f)		offsetof(lnt_tls_site_t, f)
+#define CERTF(f)	offsetof(lnt_tls_cert_conf_t, f)
+#define TCLIF(f)	offsetof(lnt_tls_client_conf_t, f)
+#define UTLSF(f)	offsetof(lnt_tls_upstream_t, f)
 
 static const lnt_key_t keys[] = {
 	/* Top level. */
@@ -121,6 +132,11 @@ static const lnt_key_t keys[] = {
 	{ .name = "mime_types", .type = LNT_KEY_STR, .scopes = TOP,
 	  .offset = CONF(mime_types), .set = lnt_conf_set_mime_types,
 	  .help = "a mime.types file, tried before the built-in types" },
+	{ .name = "tls_session_timeout", .type = LNT_KEY_DURATION,
+	  .scopes = TOP, .offset = CONF(tls_session_timeout), .min = 0,
+	  .max = DMAX, .def = "1h",
+	  .help = "how long a TLS session may be resumed (ticket keys "
+	  "rotate this often); 0 disables resumption" },
 
 	/* Sites (their limits follow, then the lists). */
 	{ .name = "listen", .type = LNT_KEY_STR_OR_LIST, .scopes = SITE,
@@ -167,6 +183,11 @@ static const lnt_key_t keys[] = {
 	  .scopes = TOP | SITE, .flags = LNT_KEY_LIMIT,
 	  .offset = LIM(max_body_size), .min = 0, .max = DMAX, .def = "1m",
 	  .help = "largest request body accepted (413 beyond); 0: no limit" },
+	{ .name = "handshake_timeout", .type = LNT_KEY_DURATION,
+	  .scopes = TOP | SITE, .flags = LNT_KEY_LIMIT,
+	  .offset = LIM(handshake_timeout), .min = 1, .max = DMAX,
+	  .def = "10s",
+	  .help = "time a client has to complete the TLS handshake" },
 
 	/* Lists of groups, printed after the scalars of a scope. */
 	{ .name = "upstreams", .type = LNT_KEY_LIST, .scopes = TOP,
@@ -177,8 +198,9 @@ static const lnt_key_t keys[] = {
 	  .offset = CONF(sites), .count_offset = CONF(nsites),
 	  .min = 1, .max = DMAX, .child = SITE,
 	  .help = "virtual hosts: listening addresses, names and routes" },
+	/* Required unless redirect_https: lnt_tls_conf_site_check(). */
 	{ .name = "routes", .type = LNT_KEY_LIST, .scopes = SITE,
-	  .flags = LNT_KEY_REQUIRED, .offset = SITEF(routes),
+	  .offset = SITEF(routes),
 	  .count_offset = SITEF(nroutes), .min = 1, .max = DMAX,
 	  .child = ROUTE,
 	  .help = "path rules, tried in order; the first match wins" },
@@ -221,8 +243,15 @@ static const lnt_key_t keys[] = {
 	  .print = lnt_conf_print_header_rules,
 	  .help = "{ set; add; remove; } rules; replace the site's" },
 	{ .name = "tls", .type = LNT_KEY_GROUP, .scopes = SITE,
-	  .flags = LNT_KEY_NO_FIELD, .set = set_tls,
-	  .help = "certificates for the site's tls listeners" },
+	  .flags = LNT_KEY_NO_FIELD, .child = TLS,
+	  .set = lnt_tls_conf_set_site, .print = lnt_tls_conf_print_site,
+	  .help = "certificates and settings of the site's tls listeners" },
+	{ .name = "redirect_https", .type = LNT_KEY_BOOL, .scopes = SITE,
+	  .offset = SITEF(redirect_https), .def = "false",
+	  .set = lnt_tls_conf_set_redirect,
+	  .print = lnt_tls_conf_print_redirect,
+	  .help = "redirect every plain request to https: true (port 443) "
+	  "or a port" },
 	{ .name = "rewrite", .type = LNT_KEY_LIST, .scopes = SITE | ROUTE,
 	  .flags = LNT_KEY_NO_FIELD, .module = "rewrite",
 	  .help = "URI rewriting rules" },
@@ -269,6 +298,31 @@ static const lnt_key_t keys[] = {
 	{ .name = "health_check", .type = LNT_KEY_GROUP, .scopes = UPS,
 	  .flags = LNT_KEY_NO_FIELD, .module = "balancer",
 	  .help = "active checks: { path; interval; timeout; fall; rise; }" },
+	{ .name = "tls", .type = LNT_KEY_BOOL_OR_GROUP, .scopes = UPS,
+	  .flags = LNT_KEY_NO_FIELD, .child = UTLS, .def = "false",
+	  .set = lnt_tls_conf_set_upstream,
+	  .print = lnt_tls_conf_print_upstream,
+	  .help = "speak TLS to the servers: true or { ca; verify; sni; "
+	  "cert; key; }" },
+
+	/* An upstream's tls group. */
+	{ .name = "ca", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = UTLSF(ca),
+	  .def = "the system's CA bundle", .set = lnt_tls_conf_set_path,
+	  .help = "PEM bundle of the CAs that server certificates chain to" },
+	{ .name = "verify", .type = LNT_KEY_BOOL, .scopes = UTLS,
+	  .offset = UTLSF(verify), .def = "true",
+	  .help = "check the server's certificate and its name" },
+	{ .name = "sni", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .flags = LNT_KEY_CUSTOM_DEFAULT, .offset = UTLSF(sni),
+	  .def = "the host of each server's address",
+	  .help = "name sent in SNI and expected in the certificate" },
+	{ .name = "cert", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .offset = UTLSF(cert), .set = lnt_tls_conf_set_path,
+	  .help = "client certificate (PEM, then its chain) to present" },
+	{ .name = "key", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .offset = UTLSF(key), .set = lnt_tls_conf_set_path,
+	  .help = "the client certificate's private key" },
 
 	/* Servers of an upstream. */
 	{ .name = "address", .type = LNT_KEY_STR, .scopes = SRV,
@@ -326,6 +380,63 @@ static const lnt_key_t keys[] = {
 	  .offset = RETF(location),
 	  .help = "redirect target, with $scheme, $host and $request_uri" },
 
+	/* A site's tls group. */
+	{ .name = "certificates", .type = LNT_KEY_LIST, .scopes = TLS,
+	  .flags = LNT_KEY_REQUIRED, .offset = TLSF(certs),
+	  .count_offset = TLSF(ncerts), .min = 1, .max = DMAX, .child = CERT,
+	  .help = "{ cert; key; ocsp_response; } entries, chosen by SNI and "
+	  "key type" },
+	{ .name = "min_version", .type = LNT_KEY_ENUM, .scopes = TLS,
+	  .offset = TLSF(min_version), .def = "TLSv1.2",
+	  .values = tls_versions,
+	  .help = "oldest protocol version accepted" },
+	{ .name = "ciphers", .type = LNT_KEY_STR, .scopes = TLS,
+	  .offset = TLSF(ciphers), .def = LNT_TLS_CIPHERS,
+	  .help = "TLS 1.2 cipher list, in OpenSSL's syntax" },
+	{ .name = "ciphersuites", .type = LNT_KEY_STR, .scopes = TLS,
+	  .offset = TLSF(ciphersuites), .def = LNT_TLS_CIPHERSUITES,
+	  .help = "TLS 1.3 cipher suites, in order of preference" },
+	{ .name = "groups", .type = LNT_KEY_STR, .scopes = TLS,
+	  .offset = TLSF(groups), .def = LNT_TLS_GROUPS,
+	  .help = "key exchange groups, in order of preference" },
+	{ .name = "hsts", .type = LNT_KEY_STR, .scopes = TLS,
+	  .offset = TLSF(hsts), .set = lnt_tls_conf_set_hsts,
+	  .help = "Strict-Transport-Security value for responses over TLS" },
+	{ .name = "client_certificate", .type = LNT_KEY_GROUP, .scopes = TLS,
+	  .offset = TLSF(client), .child = TCLI,
+	  .set = lnt_tls_conf_set_client, .print = lnt_tls_conf_print_client,
+	  .help = "ask clients for a certificate: { ca; depth; mode; header; }" },
+
+	/* An entry of tls.certificates. */
+	{ .name = "cert", .type = LNT_KEY_STR, .scopes = CERT,
+	  .flags = LNT_KEY_REQUIRED, .offset = CERTF(cert),
+	  .set = lnt_tls_conf_set_path,
+	  .help = "PEM file: the certificate, then its chain" },
+	{ .name = "key", .type = LNT_KEY_STR, .scopes = CERT,
+	  .flags = LNT_KEY_REQUIRED, .offset = CERTF(key),
+	  .set = lnt_tls_conf_set_path,
+	  .help = "PEM private key, which others may not read" },
+	{ .name = "ocsp_response", .type = LNT_KEY_STR, .scopes = CERT,
+	  .offset = CERTF(ocsp_response), .set = lnt_tls_conf_set_path,
+	  .help = "DER OCSP response to staple, read again on each reload" },
+
+	/* tls.client_certificate. */
+	{ .name = "ca", .type = LNT_KEY_STR, .scopes = TCLI,
+	  .flags = LNT_KEY_REQUIRED, .offset = TCLIF(ca),
+	  .set = lnt_tls_conf_set_path,
+	  .help = "PEM bundle of the CAs that client certificates chain to" },
+	{ .name = "depth", .type = LNT_KEY_INT, .scopes = TCLI,
+	  .offset = TCLIF(depth), .min = 1, .max = 100, .def = "2",
+	  .help = "most intermediate certificates in a client's chain" },
+	{ .name = "mode", .type = LNT_KEY_ENUM, .scopes = TCLI,
+	  .offset = TCLIF(mode), .def = "required", .values = client_modes,
+	  .help = "\"required\": no certificate, no connection; "
+	  "\"optional\": checked if sent" },
+	{ .name = "header", .type = LNT_KEY_STR, .scopes = TCLI,
+	  .offset = TCLIF(header), .def = "X-Client-Subject",
+	  .set = lnt_tls_conf_set_header,
+	  .help = "request field that carries the subject upstream" },
+
 	/* An entry of a site's error_pages. */
 	{ .name = "status", .type = LNT_KEY_INT, .scopes = EPAGE,
 	  .flags = LNT_KEY_REQUIRED | LNT_KEY_NO_FIELD, .min = 400,
@@ -365,6 +476,14 @@ static const lnt_scope_t scopes[] = {
 	  NOFF },
 	{ EPAGE, "error page", "in an error page", sizeof(lnt_error_page_t),
 	  NOFF, EPF(conf_file), EPF(conf_line) },
+	{ TLS, "tls", "in a tls group", sizeof(lnt_tls_site_t), NOFF,
+	  TLSF(file), TLSF(line) },
+	{ CERT, "certificate", "in a certificate", sizeof(lnt_tls_cert_conf_t),
+	  NOFF, CERTF(file), CERTF(line) },
+	{ TCLI, "client_certificate", "in client_certificate",
+	  sizeof(lnt_tls_client_conf_t), NOFF, NOFF, NOFF },
+	{ UTLS, "upstream tls", "in an upstream's tls group",
+	  sizeof(lnt_tls_upstream_t), NOFF, UTLSF(file), UTLSF(line) },
 };
 
 /*
@@ -587,7 +706,7 @@ set_server_address(lnt_cf_t *cf, const lnt_key_t *key,
 /* Apply one flag word <w> of a listen entry; false if it is an error. */
 static bool
 listen_flag(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
-    const char *w, int *backlog)
+    const char *w, int *backlog, bool *tls)
 {
 	char *end;
 	long v;
@@ -603,8 +722,12 @@ listen_flag(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 		*backlog = (int)v;
 		return true;
 	}
-	if (strcmp(w, "tls") == 0 || strcmp(w, "proxy_protocol") == 0) {
-		/* TLS and PROXY protocol listeners arrive later. */
+	if (strcmp(w, "tls") == 0) {
+		*tls = true;
+		return true;
+	}
+	if (strcmp(w, "proxy_protocol") == 0) {
+		/* PROXY protocol listeners arrive later. */
 		lnt_conf_error(cf, e, "%s: flag '%s' is not supported by this "
 		    "build yet", key->name, w);
 		return false;
@@ -624,7 +747,7 @@ listen_entry(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 	char *copy, *w, *save = NULL, errbuf[256];
 	const char *msg;
 	int backlog = LNT_UNSET;
-	bool ok = true;
+	bool ok = true, tls = false;
 
 	copy = lnt_xstrdup(config_setting_get_string(e));
 	if ((w = strtok_r(copy, " \t", &save)) == NULL) {
@@ -639,9 +762,9 @@ listen_entry(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 		ok = false;
 	}
 	while ((w = strtok_r(NULL, " \t", &save)) != NULL)
-		ok = listen_flag(cf, key, e, w, &backlog) && ok;
+		ok = listen_flag(cf, key, e, w, &backlog, &tls) && ok;
 	if (ok)
-		lnt_conf_add_listen(cf, site, &addr, len, backlog, e);
+		lnt_conf_add_listen(cf, site, &addr, len, backlog, tls, e);
 	free(copy);
 }
 
@@ -777,15 +900,6 @@ set_names(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *s,
     void *base)
 {
 	each_string(cf, key, s, base, name_entry);
-}
-
-/* TLS arrives with its own issue; refuse it clearly until then. */
-static void
-set_tls(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *s,
-    void *base)
-{
-	lnt_conf_error(cf, s, "%s: TLS is not supported by this build yet",
-	    key->name);
 }
 
 static void

@@ -159,7 +159,10 @@ pcre2_code	*lnt_conf_regex(lnt_cf_t *cf, const lnt_key_t *key,
 /* Queue a listen entry of <site>; listeners are built after the walk. */
 void		 lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
 		    const struct sockaddr_storage *addr, socklen_t len,
-		    int backlog, const struct config_setting_t *s);
+		    int backlog, bool tls, const struct config_setting_t *s);
+/* Report "<file>:<line>: <fmt...>" (for what no setting holds), count it. */
+void		 lnt_conf_error_at(lnt_cf_t *cf, const char *file, int line,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Queue <route>'s reference to the upstream <name> (copied). */
 void		 lnt_conf_add_upstream_ref(lnt_cf_t *cf, lnt_route_t *route,
 		    const char *name, const struct config_setting_t *s);
@@ -171,6 +174,9 @@ const char	*lnt_conf_suggest(const char *name, const char *const *cands,
 /* -T helpers: <depth> tabs; a libconfig string literal of <s>. */
 void	lnt_conf_indent(FILE *out, int depth);
 void	lnt_conf_print_string(FILE *out, const char *s);
+/* "<name> = { every key of the single <scope> in <base> };" */
+void	lnt_conf_print_group(FILE *out, const char *name, unsigned scope,
+	    const void *base, int depth);
 
 /* conf_headers.c: forward_headers, request/response_headers. */
 void	lnt_conf_set_forward_headers(lnt_cf_t *cf, const lnt_key_t *key,

@@ -29,6 +29,7 @@
 #include "reply.h"
 #include "route.h"
 #include "static.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -45,6 +46,7 @@ static uint64_t		 next_id = 1;
 static void	client_event(lnt_event_t *ev, uint32_t events);
 static void	client_timeout(lnt_timer_t *t);
 static void	read_head(lnt_conn_t *c);
+static void	start_tls(lnt_conn_t *c);
 
 static lnt_conn_t *
 conn_alloc(void)
@@ -121,6 +123,10 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 		conns->prev = c;
 	conns = c;
 	nconns++;
+	if (l->tls) {
+		start_tls(c);
+		return;
+	}
 	lnt_timer_in(&c->timer, c->limits->client_header_timeout);
 	/* A client usually sends at once: try before the next epoll turn. */
 	c->readable = true;
@@ -255,6 +261,9 @@ lnt_conn_close(lnt_conn_t *c)
 	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
+	lnt_io_close(c->io, c->ev.fd, c->io_ctx);
+	c->io = &lnt_io_plain;
+	c->io_ctx = NULL;
 	lnt_event_close(&c->ev);
 	lnt_buf_put(c->in);
 	lnt_buf_put(c->reqhead);
@@ -291,6 +300,7 @@ lnt_conn_count(void)
 static void
 linger(lnt_conn_t *c)
 {
+	lnt_io_shutdown(c->io, c->ev.fd, c->io_ctx);
 	if (shutdown(c->ev.fd, SHUT_WR) == -1) {
 		lnt_conn_close(c);
 		return;
@@ -404,6 +414,7 @@ void
 lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 {
 	const char *reason = lnt_http_reason(status);
+	const char *hsts = lnt_tls_hsts(c);
 	bool head = c->req.started && c->req.method.len == 4 &&
 	    memcmp(c->req.method.p, "HEAD", 4) == 0;
 	char body[256];
@@ -427,9 +438,11 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	    "<hr><center>lintel</center>\r\n</body>\r\n</html>\r\n",
 	    status, reason, status, reason);
 	c->out->last += snprintf(c->out->last, lnt_buf_room(c->out),
-	    "HTTP/1.1 %d %s\r\nServer: lintel\r\nDate: %s\r\n"
+	    "HTTP/1.1 %d %s\r\nServer: lintel\r\nDate: %s\r\n%s%s%s"
 	    "Content-Type: text/html\r\nContent-Length: %d\r\n%s\r\n%s",
-	    status, reason, http_date(), blen,
+	    status, reason, http_date(),
+	    hsts ? "Strict-Transport-Security: " : "", hsts ? hsts : "",
+	    hsts ? "\r\n" : "", blen,
 	    c->keepalive && !lnt_conn_draining ? "" : "Connection: close\r\n",
 	    head ? "" : body);
 	c->status = status;
@@ -479,6 +492,9 @@ dispatch(lnt_conn_t *c)
 	c->site = lnt_route_site(c->listen, c->req.host);
 	c->limits = &c->site->limits;
 	c->bytes_in = (int64_t)c->req.head_len;
+	/* Misdirected (421) or plain HTTP sent to https. */
+	if (lnt_tls_intercept(c, keep && body == LNT_BODY_NONE))
+		return;
 	c->route = lnt_route_match(c->site, c->req.path);
 	if (c->route == NULL) {
 		/* Answering without reading a body leaves it unread. */
@@ -602,11 +618,55 @@ read_head(lnt_conn_t *c)
 	}
 }
 
+/* Drive the TLS handshake; the first request follows it. */
+static void
+handshake(lnt_conn_t *c)
+{
+	char why[256];
+
+	switch (lnt_io_handshake(c->io, c->ev.fd, c->io_ctx, why,
+	    sizeof(why))) {
+	case 0:
+		return;
+	case -1:
+		/* Scanners, plain HTTP, old clients: routine, not errors. */
+		lnt_conn_log(c, LNT_LOG_INFO, "TLS handshake failed: %s", why);
+		lnt_conn_close(c);
+		return;
+	default:
+		break;
+	}
+	if (lnt_log_level() >= LNT_LOG_DEBUG)
+		lnt_conn_log(c, LNT_LOG_DEBUG, "TLS handshake done%s",
+		    lnt_tls_resumed(c->io_ctx) ? ", session resumed" : "");
+	c->state = LNT_CONN_HEAD;
+	lnt_timer_in(&c->timer, c->limits->client_header_timeout);
+	/* The request may have come with the handshake's last flight. */
+	c->readable = true;
+	read_head(c);
+}
+
+/* A tls listener: the handshake comes before the first request. */
+static void
+start_tls(lnt_conn_t *c)
+{
+	if ((c->io_ctx = lnt_tls_accept(c->listen, c->ev.fd)) == NULL) {
+		lnt_log(LNT_LOG_CRIT, "out of memory starting TLS");
+		lnt_conn_close(c);
+		return;
+	}
+	c->io = &lnt_io_tls;
+	c->state = LNT_CONN_HANDSHAKE;
+	lnt_timer_in(&c->timer, c->limits->handshake_timeout);
+	handshake(c);
+}
+
 static void
 client_event(lnt_event_t *ev, uint32_t events)
 {
 	lnt_conn_t *c = ev->data;
 
+	events = lnt_io_events(c->io, c->io_ctx, events);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -628,6 +688,9 @@ client_event(lnt_event_t *ev, uint32_t events)
 	case LNT_CONN_LINGER:
 		if (c->readable)
 			linger_read(c);
+		break;
+	case LNT_CONN_HANDSHAKE:
+		handshake(c);
 		break;
 	case LNT_CONN_CLOSED:
 		break;
@@ -656,6 +719,11 @@ client_timeout(lnt_timer_t *t)
 		return;
 	case LNT_CONN_RESPOND:
 		lnt_conn_log(c, LNT_LOG_INFO, "send_timeout expired");
+		lnt_conn_close(c);
+		return;
+	case LNT_CONN_HANDSHAKE:
+		lnt_conn_log(c, LNT_LOG_INFO, "TLS handshake timed out "
+		    "(handshake_timeout)");
 		lnt_conn_close(c);
 		return;
 	default:

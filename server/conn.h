@@ -24,6 +24,7 @@ enum lnt_conn_state {
 	LNT_CONN_HANDLER,	/* a content handler (static files…) owns it */
 	LNT_CONN_RESPOND,	/* writing a response lintel made */
 	LNT_CONN_LINGER,	/* response sent; draining unread input */
+	LNT_CONN_HANDSHAKE,	/* TLS handshake, before the first request */
 	LNT_CONN_CLOSED
 };
 
@@ -124,6 +125,13 @@ struct lnt_conn_s {
 	int64_t		 body_sent;
 	int64_t		 bytes_in;
 };
+
+/* "https" on a TLS connection, else "http": $scheme, X-Forwarded-Proto. */
+static inline lnt_str_t
+lnt_conn_scheme(const lnt_conn_t *c)
+{
+	return c->io->secure ? LNT_STR("https") : LNT_STR("http");
+}
 
 /* Take over the accepted socket <fd> from <peer>, listening on <l>. */
 void	 lnt_conn_accept(lnt_listen_t *l, int fd,

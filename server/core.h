@@ -29,6 +29,8 @@ typedef struct lnt_conn_s	lnt_conn_t;
 typedef struct lnt_pconn_s	lnt_pconn_t;
 typedef struct lnt_strlist_s	lnt_strlist_t;
 typedef struct lnt_mime_s	lnt_mime_t;
+typedef struct lnt_tls_site_s	lnt_tls_site_t;
+typedef struct lnt_tls_upstream_s lnt_tls_upstream_t;
 
 /* A byte string that does not own its bytes (a slice of a buffer). */
 typedef struct lnt_str_s {

@@ -858,9 +858,37 @@ pump(lnt_conn_t *c)
 	update_timers(c);
 }
 
+/*
+ * The client became readable after its whole request was read: either
+ * the next pipelined request, or EOF because it gave up.  A peek tells
+ * which without consuming anything; on EOF the upstream work is abandoned
+ * (logged as 499), as nobody will read the answer.  TLS bytes cannot be
+ * judged this way, so TLS connections find out when they write.
+ */
+static bool
+client_gone(lnt_conn_t *c)
+{
+	char b;
+	ssize_t n;
+
+	if (!c->readable || !c->up.req_done || c->up.tunnel ||
+	    !c->io->zero_copy || lnt_buf_len(c->in) > 0)
+		return false;
+	n = recv(c->ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && errno == EAGAIN)
+		c->readable = false;
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR);
+}
+
 void
 lnt_proxy_client_event(lnt_conn_t *c)
 {
+	if (client_gone(c)) {
+		lnt_conn_log(c, LNT_LOG_INFO, "client closed the connection "
+		    "before the response was complete");
+		lnt_conn_close(c);
+		return;
+	}
 	pump(c);
 }
 

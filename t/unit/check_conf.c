@@ -307,7 +307,8 @@ static const struct {
 	  "t.conf:2: listen: expected an IPv4 address, an [IPv6] address or "
 	  "'*' before the port, got \"localhost:80\"" },
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000 tls\"; " ROUTES " } );\n",
-	  "t.conf:2: listen: flag 'tls' is not supported by this build yet" },
+	  "t.conf:2: tls: the site listens on 127.0.0.1:8000 with tls but has "
+	  "no tls group" },
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000 proxy_protocol\"; " ROUTES
 	  " } );\n", "t.conf:2: listen: flag 'proxy_protocol' is not supported "
 	  "by this build yet" },
@@ -355,7 +356,7 @@ static const struct {
 	{ UPS SITE_WITH("default = 1;"),
 	  "t.conf:2: default: expected true or false, got 1" },
 	{ UPS SITE_WITH("tls = { };"),
-	  "t.conf:2: tls: TLS is not supported by this build yet" },
+	  "t.conf:2: tls: missing required key 'certificates'" },
 	{ UPS SITE_WITH("rewrite = ( );"),
 	  "t.conf:2: " MODULE_KEY("rewrite", "rewrite") },
 	{ UPS SITE_WITH("acl = ( );"), "t.conf:2: " MODULE_KEY("acl", "acl") },
@@ -561,11 +562,11 @@ START_TEST(all_errors_reported)
 		"t.conf:1: workers: expected an integer from 1 to 512, got 0",
 		"t.conf:2: frob: unknown key at the top level",
 		"t.conf:4: weight: expected an integer from 1 to 1000, got 0",
-		"t.conf:6: listen: flag 'tls' is not supported by this build "
-		    "yet",
 		"t.conf:8: path: expected a path starting with \"/\" or "
 		    "\"~regex\", got \"x\"",
 		"t.conf:9: upstream: upstream 'nope' is not defined",
+		"t.conf:5: tls: the site listens on 127.0.0.1:8000 with tls "
+		    "but has no tls group",
 	};
 	lnt_strlist_t errors = { 0 };
 	size_t i;

@@ -19,6 +19,7 @@
 #include <check.h>
 
 #include "conf_keys.h"
+#include "tls_conf.h"
 #include "util.h"
 
 #define MAXDEPTH	8		/* nesting of .Bl lists */
@@ -272,7 +273,8 @@ key_section(const lnt_key_t *key)
 		return "TOP-LEVEL SETTINGS";
 	if (key->scopes & LNT_SCOPE_ACCESS_LOG)
 		return "ACCESS LOG";
-	if (key->scopes & (LNT_SCOPE_UPSTREAM | LNT_SCOPE_SERVER))
+	if (key->scopes & (LNT_SCOPE_UPSTREAM | LNT_SCOPE_SERVER |
+	    LNT_SCOPE_UPSTREAM_TLS))
 		return "UPSTREAMS";
 	return "SITES AND ROUTES";
 }
