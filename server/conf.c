@@ -25,6 +25,7 @@
 #include "access_log.h"
 #include "conf.h"
 #include "conf_keys.h"
+#include "module.h"
 #include "conf_value.h"
 #include "mime.h"
 #include "tls_conf.h"
@@ -62,7 +63,20 @@ struct lnt_cf_s {
 	struct pending_ref	*refs;
 	size_t			 nrefs;
 	const config_setting_t	**backlog_at;	/* per listener: who set it */
+	const char		*module;	/* whose key is being read */
 };
+
+void
+lnt_conf_set_module(lnt_cf_t *cf, const char *name)
+{
+	cf->module = name;
+}
+
+const char *
+lnt_conf_module(const lnt_cf_t *cf)
+{
+	return cf->module;
+}
 
 /*
  * The file name to show for <name>, a name libconfig recorded: it keeps
@@ -642,6 +656,8 @@ lnt_conf_walk(lnt_cf_t *cf, config_setting_t *group, unsigned scope,
 
 	for (i = 0; (m = config_setting_get_elem(group, i)) != NULL; i++) {
 		name = config_setting_name(m);
+		if (lnt_module_key(cf, m, name, scope, base))
+			continue;
 		if ((key = lnt_conf_key_find(name, scope)) == NULL) {
 			unknown_key(cf, m, name, scope);
 			continue;
@@ -1146,6 +1162,7 @@ finish(lnt_cf_t *cf)
 	build_listeners(cf);
 	label_sites(conf);
 	lnt_tls_conf_finish(cf);
+	lnt_module_finish(cf);
 }
 
 /*
@@ -1251,6 +1268,8 @@ lnt_conf_load(const char *path, lnt_strlist_t *errors)
 	config_init(&cfg);
 	if (read_file(&cf, &cfg)) {
 		cf.root = config_root_setting(&cfg);
+		/* Modules first, so their keys are known wherever they are. */
+		lnt_module_load_all(&cf, cf.root);
 		lnt_conf_walk(&cf, cf.root, LNT_SCOPE_TOP, cf.conf);
 		finish(&cf);
 	}
@@ -1351,6 +1370,8 @@ lnt_conf_free(lnt_conf_t *conf)
 
 	if (conf == NULL)
 		return;
+	/* Module configs first: they hang off the sites and routes. */
+	lnt_module_free(conf);
 	free_scope(LNT_SCOPE_TOP, conf);
 	for (i = 0; i < conf->nlistens; i++)
 		free(conf->listens[i].sites);

@@ -61,6 +61,7 @@ struct lnt_upstream_s {
 	lnt_msec_t	 keepalive_timeout;	/* idle connection lifetime, 60s */
 	int		 keepalive_requests;	/* requests per connection, 1000 */
 	int		 nidle;			/* worker-local: idle now */
+	void		**mconf;		/* per loaded module, or NULL */
 	lnt_msec_t	 connect_timeout;	/* default 5s */
 	lnt_msec_t	 send_timeout;		/* default 60s */
 	lnt_msec_t	 read_timeout;		/* default 60s */
@@ -127,6 +128,7 @@ struct lnt_route_s {
 	size_t		 nindex;
 	bool		 allow_symlinks; /* may a symlink lead out of root */
 	lnt_return_t	 ret;		/* ret.status 0: no return */
+	void		**mconf;	/* per loaded module, merged from site */
 	const char	*file;
 	int		 line;
 };
@@ -148,6 +150,7 @@ struct lnt_site_s {
 	char		 *upstream_host; /* NULL: the client's Host */
 	lnt_hdr_rules_t	 *request_headers;
 	lnt_hdr_rules_t	 *response_headers;
+	void		**mconf;	/* per loaded module, merged from top */
 	char		 *mime_types;	/* path; NULL: the top level's */
 	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */
 	lnt_error_page_t *error_pages;
@@ -174,6 +177,11 @@ struct lnt_conf_s {
 	lnt_msec_t	 tls_session_timeout; /* default 1h; 0: no resumption */
 	char		**modules;
 	size_t		  nmodules;
+	char		 *module_path;	/* where "name" modules are found */
+	struct lnt_mod_s *mods;		/* loaded, in `modules` order */
+	size_t		  nmods;
+	void		**mconf;	/* per loaded module: top-level conf */
+	struct lnt_hooks_s *hooks;	/* phase handlers, sorted */
 	lnt_access_log_t *access_log;	/* NULL: no access log */
 	char		 *mime_types;	/* path of a mime.types file, or NULL */
 	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */

@@ -190,6 +190,11 @@ print_scope(FILE *out, unsigned scope, const void *base, int depth)
 		/* Unset strings have no default worth printing. */
 		if (k->type == LNT_KEY_STR && *(char *const *)f == NULL)
 			continue;
+		/* Nor an empty list the loader would refuse (the routes of
+		 * a site that only redirects to https). */
+		if (k->type == LNT_KEY_LIST && k->min > 0 &&
+		    *(const size_t *)((const char *)base + k->count_offset) == 0)
+			continue;
 		lnt_conf_indent(out, depth);
 		fprintf(out, "%s = ", k->name);
 		print_value(out, k, base, f, depth);

@@ -125,6 +125,10 @@ static const lnt_key_t keys[] = {
 	  .offset = CONF(modules), .count_offset = CONF(nmodules),
 	  .def = "[]", .set = set_modules,
 	  .help = "loadable modules to load, in order" },
+	{ .name = "module_path", .type = LNT_KEY_STR, .scopes = TOP,
+	  .offset = CONF(module_path), .def = LNT_MODULE_PATH,
+	  .set = set_path,
+	  .help = "directory of the modules named without a path" },
 	{ .name = "access_log", .type = LNT_KEY_GROUP, .scopes = TOP,
 	  .flags = LNT_KEY_NO_FIELD, .child = ALOG, .set = set_access_log,
 	  .print = lnt_conf_print_access_log,
@@ -613,17 +617,8 @@ static void
 set_modules(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *s,
     void *base)
 {
-	config_setting_t *e;
-	int i;
-
+	/* Stored for -T; lnt_module_load_all() loaded them already. */
 	lnt_conf_set_generic(cf, key, s, base);
-	if (!config_setting_is_aggregate(s))
-		return;
-	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)); i++)
-		if (config_setting_type(e) == CONFIG_TYPE_STRING)
-			lnt_conf_error(cf, e, "%s: module '%s' is not "
-			    "available: this build has no loadable modules "
-			    "yet", key->name, config_setting_get_string(e));
 }
 
 static void

@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "http_status.h"
 #include "log.h"
+#include "module.h"
 #include "proxy.h"
 #include "reply.h"
 #include "route.h"
@@ -187,6 +188,8 @@ access_log(lnt_conn_t *c)
 	lnt_access_log_t *log = lnt_worker_conf->access_log;
 	lnt_access_rec_t rec;
 
+	if (c->req.started)
+		lnt_phase_run(c, LNT_PHASE_LOG);
 	if (log == NULL || !c->req.started)
 		return;
 	rec = (lnt_access_rec_t){
@@ -268,7 +271,8 @@ lnt_conn_close(lnt_conn_t *c)
 	lnt_buf_put(c->in);
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
-	c->in = c->reqhead = c->out = NULL;
+	lnt_buf_put(c->resp_extra);
+	c->in = c->reqhead = c->out = c->resp_extra = NULL;
 	c->state = LNT_CONN_CLOSED;
 	unlink_conn(c);
 	/* Late events of this turn may still point here: free at its end. */
@@ -341,7 +345,8 @@ lnt_conn_request_done(lnt_conn_t *c)
 	lnt_proxy_release(c);
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
-	c->reqhead = c->out = NULL;
+	lnt_buf_put(c->resp_extra);
+	c->reqhead = c->out = c->resp_extra = NULL;
 	c->requests++;
 	if (!c->keepalive || lnt_conn_draining || c->eof ||
 	    c->limits->keepalive_timeout == 0) {
@@ -426,6 +431,8 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
+	c->status = status;
+	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
 	if (lnt_reply_error_page(c, status))
 		return;
 	if (c->out == NULL && (c->out = lnt_buf_get(0)) == NULL) {
@@ -438,11 +445,13 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	    "<hr><center>lintel</center>\r\n</body>\r\n</html>\r\n",
 	    status, reason, status, reason);
 	c->out->last += snprintf(c->out->last, lnt_buf_room(c->out),
-	    "HTTP/1.1 %d %s\r\nServer: lintel\r\nDate: %s\r\n%s%s%s"
+	    "HTTP/1.1 %d %s\r\nServer: lintel\r\nDate: %s\r\n%s%s%s%.*s"
 	    "Content-Type: text/html\r\nContent-Length: %d\r\n%s\r\n%s",
 	    status, reason, http_date(),
 	    hsts ? "Strict-Transport-Security: " : "", hsts ? hsts : "",
-	    hsts ? "\r\n" : "", blen,
+	    hsts ? "\r\n" : "",
+	    c->resp_extra ? (int)lnt_buf_len(c->resp_extra) : 0,
+	    c->resp_extra ? c->resp_extra->pos : "", blen,
 	    c->keepalive && !lnt_conn_draining ? "" : "Connection: close\r\n",
 	    head ? "" : body);
 	c->status = status;
@@ -474,6 +483,24 @@ take_head(lnt_conn_t *c)
 	return 0;
 }
 
+/*
+ * Run the module handlers of <phase>; true when one of them ended the
+ * request, which then has its answer (lintel's 500 if the handler gave
+ * none).
+ */
+static bool
+module_phase(lnt_conn_t *c, lnt_phase_t phase)
+{
+	lnt_mod_rc_t rc = lnt_phase_run(c, phase);
+
+	if (rc == LNT_MOD_CONTINUE)
+		return false;
+	if (c->state == LNT_CONN_HEAD)
+		lnt_conn_respond(c, 500, "a module stopped the request "
+		    "without answering it");
+	return true;
+}
+
 /* Choose site and route for the parsed request and hand it on. */
 static void
 dispatch(lnt_conn_t *c)
@@ -495,6 +522,11 @@ dispatch(lnt_conn_t *c)
 	/* Misdirected (421) or plain HTTP sent to https. */
 	if (lnt_tls_intercept(c, keep && body == LNT_BODY_NONE))
 		return;
+	/* A module that answers leaves any body unread: no keep-alive. */
+	c->keepalive = keep && body == LNT_BODY_NONE;
+	if (module_phase(c, LNT_PHASE_POST_READ) ||
+	    module_phase(c, LNT_PHASE_REWRITE))
+		return;
 	c->route = lnt_route_match(c->site, c->req.path);
 	if (c->route == NULL) {
 		/* Answering without reading a body leaves it unread. */
@@ -509,6 +541,9 @@ dispatch(lnt_conn_t *c)
 		    "max_body_size");
 		return;
 	}
+	if (module_phase(c, LNT_PHASE_ACCESS) ||
+	    module_phase(c, LNT_PHASE_CONTENT))
+		return;
 	c->keepalive = keep;
 	lnt_timer_stop(&c->timer);
 	if (c->route->upstream == NULL) {

@@ -116,6 +116,8 @@ struct lnt_conn_s {
 	lnt_route_t	*route;
 	const lnt_limits_t *limits;
 	lnt_up_t	 up;
+	lnt_buf_t	*resp_extra;	/* "Name: value\r\n" lines modules add
+					   to the response head, or NULL */
 	const lnt_handler_t *handler;	/* in LNT_CONN_HANDLER */
 	void		*handler_data;	/* the handler's, per request */
 	/* For the access log. */

@@ -28,6 +28,7 @@
 #include "master.h"
 #include "notify.h"
 #include "process.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -70,6 +71,7 @@ static struct {
 	bool		  idle;		/* after WINCH: no workers until HUP */
 	bool		  killed;	/* SIGKILL sent at the deadline */
 	lnt_msec_t	  kill_at;	/* monotonic ms, 0 if none */
+	lnt_msec_t	  tickets_at;	/* next ticket key rotation, -1: none */
 	unsigned	  generation;
 	slot_t		 *slots;	/* conf->workers + 1 (the helper) */
 	size_t		  nslots;
@@ -376,6 +378,8 @@ reload(void)
 	lnt_listen_release(old, new);
 	retire_all();
 	m.conf = new;
+	m.tickets_at = lnt_tls_tickets_rotate(lnt_now_mono(),
+	    new->tls_session_timeout);
 	m.generation++;
 	new_slots(new);
 	spawn_all();
@@ -632,6 +636,9 @@ run_timers(void)
 		signal_all(SIGKILL);
 		m.killed = true;
 	}
+	if (m.tickets_at != -1 && now >= m.tickets_at)
+		m.tickets_at = lnt_tls_tickets_rotate(now,
+		    m.conf->tls_session_timeout);
 }
 
 /* Milliseconds until run_timers() has work, -1 for none. */
@@ -647,6 +654,8 @@ next_timeout(void)
 	if (m.state != RUNNING && !m.killed &&
 	    (next == -1 || m.kill_at < next))
 		next = m.kill_at;
+	if (m.tickets_at != -1 && (next == -1 || m.tickets_at < next))
+		next = m.tickets_at;
 	if (next == -1)
 		return -1;
 	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX :
@@ -859,6 +868,13 @@ start(const lnt_master_opts_t *opts)
 		m.pid_path = NULL;
 		return -1;
 	}
+	/* Before the first fork: every child shares the ticket keys. */
+	lnt_tls_init();
+	if (lnt_tls_tickets_init() == -1)
+		lnt_log_errno(LNT_LOG_WARN, errno, "no shared session ticket "
+		    "keys: TLS sessions will not resume");
+	m.tickets_at = lnt_tls_tickets_rotate(lnt_now_mono(),
+	    conf->tls_session_timeout);
 	m.generation = 1;
 	new_slots(conf);
 	spawn_all();

@@ -24,8 +24,10 @@
 #include "conn.h"
 #include "http_status.h"
 #include "log.h"
+#include "module.h"
 #include "proxy.h"
 #include "splice.h"
+#include "tls.h"
 #include "tunnel.h"
 #include "util.h"
 #include "worker.h"
@@ -159,6 +161,16 @@ open_connection(lnt_conn_t *c)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	attach(c, pc, false);
+	if (u->upstream->tls != NULL) {
+		/* Its handshake follows the TCP connect (upstream_event). */
+		if ((pc->io_ctx = lnt_tls_connect(u->upstream, u->server,
+		    fd)) == NULL) {
+			close_upstream(u);
+			fail(c, 502, "cannot set up TLS to the upstream");
+			return -1;
+		}
+		pc->io = &lnt_io_tls;
+	}
 	if (connect(fd, (struct sockaddr *)&u->server->addr,
 	    u->server->addrlen) == -1 && errno != EINPROGRESS) {
 		connect_failed(c, errno, "connect() to");
@@ -228,12 +240,43 @@ retry_stale(lnt_conn_t *c)
 	return true;
 }
 
+/*
+ * TLS to the upstream: the handshake follows the TCP connect, within
+ * connect_timeout.  1 when done (or plain TCP), 0 to wait.  A failure (a
+ * certificate that does not verify, say) moves on to the next server as a
+ * refused connection does; -1 then.
+ */
+static int
+upstream_handshake(lnt_conn_t *c)
+{
+	lnt_pconn_t *pc = c->up.pc;
+	char why[256];
+	int rc;
+
+	rc = lnt_io_handshake(pc->io, pc->ev.fd, pc->io_ctx, why, sizeof(why));
+	if (rc == 1 && pc->io->secure && lnt_log_level() >= LNT_LOG_DEBUG)
+		lnt_conn_log(c, LNT_LOG_DEBUG, "TLS handshake with %s done%s",
+		    c->up.addr, lnt_tls_resumed(pc->io_ctx) ?
+		    ", session resumed" : "");
+	if (rc != -1)
+		return rc;
+	lnt_conn_log(c, LNT_LOG_ERR, "TLS handshake with %s failed: %s",
+	    c->up.addr, why);
+	close_upstream(&c->up);
+	lnt_buf_put(c->up.head);
+	c->up.head = NULL;
+	connect_next(c);
+	return -1;
+}
+
 static void
 upstream_event(lnt_event_t *ev, uint32_t events)
 {
 	lnt_conn_t *c = ev->data;
 	lnt_up_t *u = &c->up;
 
+	if (u->pc != NULL)
+		events = lnt_io_events(u->pc->io, u->pc->io_ctx, events);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		u->readable = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -250,6 +293,8 @@ upstream_event(lnt_event_t *ev, uint32_t events)
 			connect_failed(c, err, "connect() to");
 			return;
 		}
+		if (upstream_handshake(c) != 1)
+			return;
 		u->connected = true;
 		u->progress = true;
 		lnt_timer_stop(&u->timer);
@@ -432,6 +477,8 @@ build_response_head(lnt_conn_t *c)
 		/* Re-chunk so a 1.1 client can keep its connection. */
 		u->resp_mode = LNT_RESP_RECHUNK;
 	}
+	c->status = m->status;
+	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
 	if (lnt_proxy_response_head(c, u->chead, &keep) == -1)
 		return -1;
 	c->keepalive = keep;

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "http_status.h"
 #include "proxy.h"
+#include "tls.h"
 
 /* Append formatted text to <b>; -1 if it does not fit. */
 static int
@@ -105,7 +106,7 @@ put_expanded(lnt_buf_t *b, const lnt_conn_t *c, const char *value)
 				return -1;
 			value += 5;
 		} else if (strncmp(d, "$scheme", 7) == 0) {
-			if (bput(b, "http") == -1)
+			if (bput(b, "%s", lnt_conn_scheme(c).p) == -1)
 				return -1;
 			value += 7;
 		} else if (strncmp(d, "$request_uri", 12) == 0) {
@@ -167,7 +168,7 @@ put_forwarded(lnt_buf_t *b, const lnt_conn_t *c)
 	if (r->host.len > 0 && bput(b, ";host=\"%.*s\"", (int)r->host.len,
 	    r->host.p) == -1)
 		return -1;
-	return bput(b, ";proto=http");
+	return bput(b, ";proto=%s", lnt_conn_scheme(c).p);
 }
 
 static unsigned
@@ -199,8 +200,8 @@ put_forward_fields(lnt_buf_t *b, const lnt_conn_t *c, unsigned fwd)
 	    put_joined(b, r, "x-forwarded-for", 15, c->peer) == -1 ||
 	    bput(b, "\r\n") == -1))
 		return -1;
-	if ((fwd & LNT_FWD_XFPROTO) &&
-	    bput(b, "X-Forwarded-Proto: http\r\n") == -1)
+	if ((fwd & LNT_FWD_XFPROTO) && bput(b, "X-Forwarded-Proto: %s\r\n",
+	    lnt_conn_scheme(c).p) == -1)
 		return -1;
 	if ((fwd & LNT_FWD_XFHOST) && r->host.len > 0 &&
 	    bput(b, "X-Forwarded-Host: %.*s\r\n", (int)r->host.len,
@@ -237,7 +238,8 @@ lnt_proxy_request_head(lnt_conn_t *c, lnt_buf_t *b)
 		bool is_host = NAME_IS(h->name, "host");
 
 		if (h->hop || (is_host && (absolute || host != NULL)) ||
-		    replaced_forward(h->name, fwd) || ruled_out(rules, h->name))
+		    replaced_forward(h->name, fwd) || ruled_out(rules, h->name) ||
+		    lnt_tls_hidden_field(c, h->name))
 			continue;
 		host_sent |= is_host;
 		if (bput_field(b, h->name, h->value) == -1)
@@ -247,7 +249,8 @@ lnt_proxy_request_head(lnt_conn_t *c, lnt_buf_t *b)
 	    r->host.len > 0 ? bput(b, "Host: %.*s\r\n", (int)r->host.len,
 	    r->host.p) : bput(b, "Host: %s\r\n", u->server->address)) == -1)
 		return -1;
-	if (put_forward_fields(b, c, fwd) == -1 || put_rules(b, c, rules) == -1)
+	if (put_forward_fields(b, c, fwd) == -1 ||
+	    put_rules(b, c, rules) == -1 || lnt_tls_request_fields(c, b) == -1)
 		return -1;
 	if (r->chunked && bput(b, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
@@ -272,6 +275,7 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 	const lnt_http_msg_t *m = &u->resp;
 	const lnt_hdr_rules_t *rules = c->route->response_headers ?
 	    c->route->response_headers : c->site->response_headers;
+	const char *hsts = lnt_tls_hsts(c);
 	bool old_client = c->req.version == 10;
 
 	if (bput(b, "HTTP/1.1 %d %.*s\r\n", m->status,
@@ -290,6 +294,14 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 	    m->version / 10, m->version % 10) == -1)
 		return -1;
 	if (put_rules(b, c, rules) == -1)
+		return -1;
+	if (c->resp_extra != NULL && bput(b, "%.*s",
+	    (int)lnt_buf_len(c->resp_extra), c->resp_extra->pos) == -1)
+		return -1;
+	/* The upstream's own policy wins over the site's. */
+	if (hsts != NULL && lnt_http_header(m, "strict-transport-security",
+	    25) == NULL && bput(b, "Strict-Transport-Security: %s\r\n",
+	    hsts) == -1)
 		return -1;
 	if (m->status == 101) {
 		const lnt_http_header_t *up = lnt_http_header(m, "upgrade", 7);

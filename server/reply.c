@@ -27,8 +27,10 @@
 #include "http_status.h"
 #include "io.h"
 #include "log.h"
+#include "module.h"
 #include "mime.h"
 #include "reply.h"
+#include "tls.h"
 #include "worker.h"
 
 #define LNT_REPLY_MAGIC	0x6c6e7472u	/* "lntr" */
@@ -120,6 +122,7 @@ lnt_reply_t *
 lnt_reply_start(lnt_conn_t *c, int status, size_t room)
 {
 	lnt_reply_t *r = free_replies;
+	const char *hsts;
 
 	if (r != NULL)
 		free_replies = r->next;
@@ -144,6 +147,8 @@ lnt_reply_start(lnt_conn_t *c, int status, size_t room)
 	lnt_reply_header(r, "HTTP/1.1 %d %s", status, lnt_http_reason(status));
 	lnt_reply_header(r, "Server: lintel");
 	lnt_reply_header(r, "Date: %s", lnt_http_date_now());
+	if ((hsts = lnt_tls_hsts(c)) != NULL)
+		lnt_reply_header(r, "Strict-Transport-Security: %s", hsts);
 	return r;
 }
 
@@ -409,6 +414,12 @@ lnt_reply_send(lnt_conn_t *c, lnt_reply_t *r)
 {
 	int64_t len = r->fd != -1 ? (int64_t)r->left : (int64_t)r->body_len;
 
+	/* Modules see the status and may add fields before the head ends. */
+	c->status = r->status;
+	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+	if (c->resp_extra != NULL && lnt_buf_len(c->resp_extra) > 2)
+		lnt_reply_header(r, "%.*s", (int)lnt_buf_len(c->resp_extra) - 2,
+		    c->resp_extra->pos);
 	if (r->overflow) {
 		lnt_reply_free(r);
 		lnt_conn_respond(c, 500, "response head too large");
@@ -566,7 +577,7 @@ var_value(const lnt_conn_t *c, int var)
 {
 	switch (var) {
 	case LNT_VAR_SCHEME:
-		return LNT_STR("http");
+		return lnt_conn_scheme(c);
 	case LNT_VAR_HOST:
 		return host_of(c);
 	case LNT_VAR_REQUEST_URI:

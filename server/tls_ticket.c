@@ -122,9 +122,9 @@ read_keys(tshm_t *out)
 /*
  * OpenSSL's ticket callback: with <enc>, name the current key in <name>,
  * make an <iv> and set up <cctx> and <hctx> to seal a ticket; without,
- * find the key <name> names.  Returns 1 (use it), 2 (a previous key: use
- * it and issue a fresh ticket), 0 (no ticket / unknown key: full
- * handshake) or -1 (error).
+ * find the key <name> names.  Returns 1 (use it), 2 (use it and issue a
+ * fresh ticket), 0 (no ticket / unknown key: full handshake) or -1
+ * (error).
  */
 static int
 ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
@@ -155,7 +155,12 @@ ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 			OPENSSL_cleanse(&keys, sizeof(keys));
 			return 0;
 		}
-		rc = k == &keys.keys[0] ? 1 : 2;
+		/*
+		 * A previous key: renew.  TLS 1.3 clients use a ticket once
+		 * (RFC 8446 4.6.1), so they get a fresh one every time.
+		 */
+		rc = k == &keys.keys[0] && SSL_version(ssl) < TLS1_3_VERSION ?
+		    1 : 2;
 		if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
 		    iv) != 1)
 			rc = -1;

@@ -91,6 +91,7 @@ copy(const end_t *from, bool *eof, lnt_buf_t *b, const end_t *to,
 			return -1;
 		} else {
 			*eof = true;
+			lnt_io_shutdown(to->io, to->fd, to->ctx);
 			shutdown(to->fd, SHUT_WR);
 			return moved;
 		}

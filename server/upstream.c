@@ -69,6 +69,9 @@ lnt_pconn_close(lnt_pconn_t *pc)
 	if (pc->idle)
 		idle_unlink(pc);
 	lnt_timer_stop(&pc->idle_timer);
+	lnt_io_close(pc->io, pc->ev.fd, pc->io_ctx);
+	pc->io = &lnt_io_plain;
+	pc->io_ctx = NULL;
 	lnt_event_close(&pc->ev);
 	/* Late events of this turn may still point here: reuse later. */
 	pc->next = reap_pconns;

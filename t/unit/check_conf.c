@@ -203,9 +203,9 @@ static const struct {
 	  "\"2g\" or a number of bytes, got \"x\"" },
 	{ "max_body_size = \"9999999999g\";\n" UPS SITE,
 	  "t.conf:1: max_body_size: size is too large, got \"9999999999g\"" },
-	{ "modules = [ \"acl\" ];\n" UPS SITE,
-	  "t.conf:1: modules: module 'acl' is not available: this build has "
-	  "no loadable modules yet" },
+	{ "modules = [ \"acl\" ]; module_path = \"/nonexistent\";\n" UPS SITE,
+	  "t.conf:1: modules: cannot load /nonexistent/acl.so: cannot open "
+	  "shared object file: No such file or directory" },
 	{ "modules = \"acl\";\n" UPS SITE,
 	  "t.conf:1: modules: expected a list of strings, got \"acl\"" },
 	{ "modules = ( 5 );\n" UPS SITE,

@@ -390,6 +390,7 @@ default_is_fixed(const lnt_key_t *key)
 		return 0;
 	return strcmp(key->def, LNT_PID_PATH) != 0 &&
 	    strcmp(key->def, LNT_ERROR_LOG_PATH) != 0 &&
+	    strcmp(key->def, LNT_MODULE_PATH) != 0 &&
 	    strcmp(key->def, LNT_DEFAULT_USER) != 0;
 }
 

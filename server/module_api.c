@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The functions lintel/module.h promises modules: config value access,
+ * request accessors, responses and logging.  They keep core structures
+ * opaque, so the core can change them without breaking compiled modules.
+ */
+#include "config.h"
+
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "module.h"
+#include "reply.h"
+#include "util.h"
+
+/* --- config values -------------------------------------------------- */
+
+void
+lnt_cf_error(lnt_mod_cf_t *cf, const lnt_setting_t *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	const char *mod = lnt_conf_module(cf);
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lnt_conf_error(cf, s, "%s%s%s", mod ? mod : "", mod ? ": " : "", msg);
+}
+
+const char *
+lnt_setting_string(const lnt_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(s) : NULL;
+}
+
+int
+lnt_setting_int(const lnt_setting_t *s, int64_t *v)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		*v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		*v = config_setting_get_int64(s);
+	else
+		return -1;
+	return 0;
+}
+
+int
+lnt_setting_bool(const lnt_setting_t *s, bool *v)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return -1;
+	*v = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+int
+lnt_setting_length(const lnt_setting_t *s)
+{
+	return config_setting_length(s);
+}
+
+const lnt_setting_t *
+lnt_setting_elem(const lnt_setting_t *s, int i)
+{
+	return i < 0 ? NULL : config_setting_get_elem(s, (unsigned)i);
+}
+
+const lnt_setting_t *
+lnt_setting_member(const lnt_setting_t *s, const char *name)
+{
+	return config_setting_type(s) == CONFIG_TYPE_GROUP ?
+	    config_setting_get_member(s, name) : NULL;
+}
+
+bool
+lnt_setting_is_group(const lnt_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_GROUP;
+}
+
+bool
+lnt_setting_is_list(const lnt_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_LIST ||
+	    config_setting_type(s) == CONFIG_TYPE_ARRAY;
+}
+
+const char *
+lnt_setting_name(const lnt_setting_t *s)
+{
+	return config_setting_name(s);
+}
+
+char *
+lnt_cf_path(lnt_mod_cf_t *cf, const char *path)
+{
+	return lnt_conf_path(cf, path);
+}
+
+/* --- requests ------------------------------------------------------- */
+
+static const char *
+slice(lnt_str_t s, size_t *len)
+{
+	*len = s.len;
+	return s.p;
+}
+
+const char *
+lnt_req_method(const lnt_req_t *r, size_t *len)
+{
+	return slice(r->req.method, len);
+}
+
+const char *
+lnt_req_path(const lnt_req_t *r, size_t *len)
+{
+	return slice(r->req.path, len);
+}
+
+const char *
+lnt_req_query(const lnt_req_t *r, size_t *len)
+{
+	return slice(r->req.query, len);
+}
+
+const char *
+lnt_req_host(const lnt_req_t *r, size_t *len)
+{
+	return slice(r->req.host, len);
+}
+
+const char *
+lnt_req_remote_addr(const lnt_req_t *r)
+{
+	return r->peer;
+}
+
+const char *
+lnt_req_header(const lnt_req_t *r, const char *name, size_t *len)
+{
+	const lnt_http_header_t *h = lnt_http_header(&r->req, name,
+	    strlen(name));
+
+	if (h == NULL)
+		return NULL;
+	return slice(h->value, len);
+}
+
+int
+lnt_req_respond(lnt_req_t *r, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	lnt_reply_t *reply;
+
+	/* The reply sends from memory that lives as long as the request. */
+	lnt_buf_put(r->out);
+	if ((r->out = lnt_buf_get(len)) == NULL)
+		return -1;
+	memcpy(r->out->last, body, len);
+	r->out->last += len;
+	if ((reply = lnt_reply_start(r, status, 256)) == NULL)
+		return -1;
+	lnt_reply_body(reply, r->out->pos, len, content_type);
+	lnt_reply_send(r, reply);
+	return 0;
+}
+
+void
+lnt_req_fail(lnt_req_t *r, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lnt_conn_respond(r, status, msg);
+}
+
+int
+lnt_resp_status(const lnt_req_t *r)
+{
+	return r->status;
+}
+
+int
+lnt_resp_add_header(lnt_req_t *r, const char *name, const char *value)
+{
+	size_t need = strlen(name) + strlen(value) + 4;
+
+	if (*name == '\0' || strpbrk(name, " \t\r\n:") != NULL)
+		return -1;
+	for (const char *p = value; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return -1;	/* no header injection */
+	}
+	if (r->resp_extra == NULL && (r->resp_extra = lnt_buf_get(0)) == NULL)
+		return -1;
+	if (lnt_buf_room(r->resp_extra) <= need)
+		return -1;
+	r->resp_extra->last += snprintf(r->resp_extra->last,
+	    lnt_buf_room(r->resp_extra), "%s: %s\r\n", name, value);
+	return 0;
+}
+
+/* --- logging -------------------------------------------------------- */
+
+void
+lnt_req_log(const lnt_req_t *r, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lnt_conn_log(r, level, "%s", msg);
+}
+
+void
+lnt_mod_log(int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lnt_log(level, "%s", msg);
+}
