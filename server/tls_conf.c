@@ -349,8 +349,16 @@ server_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls)
 	    SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-	/* Tickets carry the sessions; no per-worker cache to miss in. */
+	/*
+	 * Read what the socket has in one recv(): OpenSSL still says
+	 * WANT_READ only after the socket said EAGAIN, which is what the
+	 * edge-triggered callers wait for.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	/* Tickets carry the sessions; no per-worker cache to miss in.  One
+	 * ticket a handshake: each resumption brings a fresh one. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_default_passwd_cb(ctx, no_password);
 	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1) {
 		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
@@ -747,6 +755,7 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_set_cipher_list(ctx, LNT_TLS_CIPHERS) != 1)
 		goto fail;
 	if (tls->verify) {

@@ -14,7 +14,7 @@
 #define LNT_BUCKET_ONE		(UINT64_C(1) << 40) /* one request in tokens */
 #define LNT_BUCKET_MAX_BURST	(1U << 20)	/* requests a bucket holds */
 #define LNT_BUCKET_MAX_RATE	1000000		/* requests per second */
-/* Slots a key may sit in, from its hash on: all a lookup ever reads. */
+/* A key sits in one of two runs of this many slots: all a lookup reads. */
 #define LNT_BUCKET_WINDOW	16
 
 /*
@@ -77,7 +77,7 @@ uint32_t	lnt_bucket_slots(const lnt_bucket_t *t);
  * a token is back in <retry_ms> (>= 1; round up for Retry-After).
  *
  * A table never forgets a client that is being limited to make room: when
- * the key's neighbourhood is full, a client whose bucket has refilled
+ * the key's neighbourhoods are full, a client whose bucket has refilled
  * (which is the same as never having been seen) is evicted, the oldest
  * first; if none has, the request is refused with LNT_BUCKET_FULL and
  * <retry_ms> says when a slot frees.  So a full table costs new clients a
@@ -105,7 +105,7 @@ lnt_conn_t	*lnt_conn_attach(void *mem, size_t size);
  * Count one more connection of the client <key> in <t> if it has fewer
  * than <limit>: returns LNT_BUCKET_OK (the caller must call
  * lnt_conn_release() when the connection ends), LNT_BUCKET_LIMITED if it
- * has <limit> already, or LNT_BUCKET_FULL if the key's neighbourhood holds
+ * has <limit> already, or LNT_BUCKET_FULL if the key's neighbourhoods hold
  * other clients only (slots of clients with no connection are free, so
  * nothing is ever evicted).  Locking is the caller's.
  */

@@ -105,8 +105,10 @@ check_bcrypt(const char *h, char *err, size_t errlen)
 {
 	long cost;
 
+	/* The cost always has two digits: "$2b$05$". */
 	if (strlen(h) != 60 || h[6] != '$' || !all_a64(h + 7, 53) ||
-	    (cost = decimal(h + 4, 2)) < 0 || cost < 4) {
+	    h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' ||
+	    (cost = (h[4] - '0') * 10 + (h[5] - '0')) < 4) {
 		errf(err, errlen, "malformed bcrypt hash");
 		return -1;
 	}

@@ -55,7 +55,7 @@ struct hdr_cond {
 struct lnt_rw_rule {
 	pcre2_code	*re;		/* match */
 	uint32_t	 ngroups;	/* capture groups in re */
-	char		*tpl;		/* copy of to: P_LIT pieces point here */
+	char		*tpl;		/* copy of to, for P_LIT pieces */
 	struct piece	*pieces;
 	size_t		 npieces;
 	bool		 drop_args;	/* to ended in '?' */
