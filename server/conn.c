@@ -197,7 +197,8 @@ access_log(lnt_conn_t *c)
 		.start_wall = c->req_start_wall,
 		.duration = lnt_loop.now - c->req_start,
 		.method = c->req.method,
-		.target = c->req.target,
+		.target = c->log_target.p != NULL ? c->log_target :
+		    c->req.target,
 		.protocol = c->req.version == 10 ? LNT_STR("HTTP/1.0") :
 		    LNT_STR("HTTP/1.1"),
 		.host = c->req.host,
@@ -272,7 +273,8 @@ lnt_conn_close(lnt_conn_t *c)
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
 	lnt_buf_put(c->resp_extra);
-	c->in = c->reqhead = c->out = c->resp_extra = NULL;
+	lnt_buf_put(c->uri_buf);
+	c->in = c->reqhead = c->out = c->resp_extra = c->uri_buf = NULL;
 	c->state = LNT_CONN_CLOSED;
 	unlink_conn(c);
 	/* Late events of this turn may still point here: free at its end. */
@@ -346,7 +348,11 @@ lnt_conn_request_done(lnt_conn_t *c)
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
 	lnt_buf_put(c->resp_extra);
-	c->reqhead = c->out = c->resp_extra = NULL;
+	lnt_buf_put(c->uri_buf);
+	c->reqhead = c->out = c->resp_extra = c->uri_buf = NULL;
+	c->log_target = (lnt_str_t){ NULL, 0 };
+	c->nresp_drop = 0;
+	c->reroutes = 0;
 	c->requests++;
 	if (!c->keepalive || lnt_conn_draining || c->eof ||
 	    c->limits->keepalive_timeout == 0) {
@@ -524,15 +530,28 @@ dispatch(lnt_conn_t *c)
 		return;
 	/* A module that answers leaves any body unread: no keep-alive. */
 	c->keepalive = keep && body == LNT_BODY_NONE;
+	c->log_target = c->req.target;
 	if (module_phase(c, LNT_PHASE_POST_READ) ||
 	    module_phase(c, LNT_PHASE_REWRITE))
 		return;
-	c->route = lnt_route_match(c->site, c->req.path);
-	if (c->route == NULL) {
-		/* Answering without reading a body leaves it unread. */
-		c->keepalive = keep && body == LNT_BODY_NONE;
-		lnt_conn_respond(c, 404, NULL);
-		return;
+	for (;;) {
+		c->route = lnt_route_match(c->site, c->req.path);
+		if (c->route == NULL) {
+			/* Answering without reading a body leaves it unread. */
+			c->keepalive = keep && body == LNT_BODY_NONE;
+			lnt_conn_respond(c, 404, NULL);
+			return;
+		}
+		c->reroute = false;
+		if (module_phase(c, LNT_PHASE_ROUTE_REWRITE))
+			return;
+		if (!c->reroute)
+			break;
+		if (++c->reroutes > LNT_MAX_REROUTES) {
+			lnt_conn_respond(c, 500, "rewrite loop: the URI was "
+			    "routed again more than 10 times");
+			return;
+		}
 	}
 	if (c->limits->max_body_size > 0 &&
 	    c->req.content_length > c->limits->max_body_size) {

@@ -118,6 +118,12 @@ struct lnt_conn_s {
 	lnt_up_t	 up;
 	lnt_buf_t	*resp_extra;	/* "Name: value\r\n" lines modules add
 					   to the response head, or NULL */
+	char		 resp_drop[4][48]; /* upstream fields they replace */
+	unsigned	 nresp_drop;
+	lnt_buf_t	*uri_buf;	/* a URI set by a module, or NULL */
+	lnt_str_t	 log_target;	/* the target as received, for logs */
+	bool		 reroute;	/* route again after ROUTE_REWRITE */
+	unsigned	 reroutes;
 	const lnt_handler_t *handler;	/* in LNT_CONN_HANDLER */
 	void		*handler_data;	/* the handler's, per request */
 	/* For the access log. */

@@ -214,6 +214,108 @@ lnt_resp_add_header(lnt_req_t *r, const char *name, const char *value)
 	return 0;
 }
 
+int
+lnt_req_set_uri(lnt_req_t *r, const char *path, size_t plen,
+    const char *query, size_t qlen, bool reroute)
+{
+	size_t need = plen + (query != NULL ? 1 + qlen : 0);
+	lnt_buf_t *b;
+
+	if (plen == 0 || path[0] != '/' || need > LNT_BUF_SIZE)
+		return -1;
+	for (size_t i = 0; i < plen; i++) {
+		if ((unsigned char)path[i] <= 0x20 || path[i] == 0x7f)
+			return -1;
+	}
+	/* A fresh buffer: the new URI may be built from the old one. */
+	if ((b = lnt_buf_get(0)) == NULL)
+		return -1;
+	memcpy(b->last, path, plen);
+	if (query != NULL) {
+		b->last[plen] = '?';
+		memcpy(b->last + plen + 1, query, qlen);
+	}
+	b->last += need;
+	lnt_buf_put(r->uri_buf);
+	r->uri_buf = b;
+	r->req.target = (lnt_str_t){ b->pos, need };
+	r->req.path = (lnt_str_t){ b->pos, plen };
+	r->req.query = query != NULL ? (lnt_str_t){ b->pos + plen + 1, qlen } :
+	    (lnt_str_t){ b->pos + plen, 0 };
+	r->reroute |= reroute;
+	return 0;
+}
+
+int
+lnt_req_redirect(lnt_req_t *r, int status, const char *loc, size_t len)
+{
+	lnt_reply_t *reply;
+
+	if (status != 301 && status != 302 && status != 303 &&
+	    status != 307 && status != 308)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)loc[i] < 0x20 || loc[i] == 0x7f)
+			return -1;
+	}
+	if ((reply = lnt_reply_start(r, status, len + 64)) == NULL)
+		return -1;
+	if (lnt_reply_header(reply, "Location: %.*s", (int)len, loc) == -1) {
+		lnt_reply_free(reply);
+		return -1;
+	}
+	lnt_reply_page(reply);
+	lnt_reply_send(r, reply);
+	return 0;
+}
+
+const char *
+lnt_req_root(const lnt_req_t *r)
+{
+	return r->route != NULL ? r->route->root : NULL;
+}
+
+const char *
+lnt_req_scheme(const lnt_req_t *r)
+{
+	return lnt_conn_scheme(r).p;
+}
+
+const char *
+lnt_req_upstream_addr(const lnt_req_t *r, const char **scheme)
+{
+	if (r->up.pc == NULL && r->up.server == NULL)
+		return NULL;
+	if (scheme != NULL)
+		*scheme = r->up.upstream != NULL && r->up.upstream->tls != NULL ?
+		    "https" : "http";
+	return r->up.addr;
+}
+
+const char *
+lnt_resp_header(const lnt_req_t *r, const char *name, size_t *len)
+{
+	const lnt_http_header_t *h;
+
+	/* Only a proxied response has fields of its own. */
+	if (r->state != LNT_CONN_PROXY || r->up.resp.status == 0)
+		return NULL;
+	h = lnt_http_header(&r->up.resp, name, strlen(name));
+	return h != NULL ? slice(h->value, len) : NULL;
+}
+
+int
+lnt_resp_set_header(lnt_req_t *r, const char *name, const char *value)
+{
+	if (strlen(name) >= sizeof(r->resp_drop[0]) ||
+	    r->nresp_drop == LNT_NELEM(r->resp_drop))
+		return -1;
+	if (lnt_resp_add_header(r, name, value) == -1)
+		return -1;
+	strcpy(r->resp_drop[r->nresp_drop++], name);
+	return 0;
+}
+
 /* --- logging -------------------------------------------------------- */
 
 void

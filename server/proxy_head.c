@@ -82,6 +82,17 @@ ruled_out(const lnt_hdr_rules_t *rules, lnt_str_t name)
 	    in_rules(name, rules->remove, rules->nremove));
 }
 
+/* Did a module replace upstream field <name> (lnt_resp_set_header)? */
+static bool
+module_replaced(const lnt_conn_t *c, lnt_str_t name)
+{
+	for (unsigned i = 0; i < c->nresp_drop; i++) {
+		if (name_is(name, c->resp_drop[i], strlen(c->resp_drop[i])))
+			return true;
+	}
+	return false;
+}
+
 /* Write <value> with its $variables expanded for request <c>. */
 static int
 put_expanded(lnt_buf_t *b, const lnt_conn_t *c, const char *value)
@@ -285,7 +296,8 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 	for (size_t i = 0; i < m->nheaders; i++) {
 		const lnt_http_header_t *h = &m->headers[i];
 
-		if (h->hop || ruled_out(rules, h->name))
+		if (h->hop || ruled_out(rules, h->name) ||
+		    module_replaced(c, h->name))
 			continue;
 		if (bput_field(b, h->name, h->value) == -1)
 			return -1;

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +158,9 @@ lnt_bucket_parse_rate(const char *s, uint64_t *per_ms, char *err,
 	 * so "2.5r/s" frees a token every 400 ms and not 401.
 	 */
 	v = (double)milli * (double)LNT_BUCKET_ONE / (1000.0 * (double)period);
-	*per_ms = (uint64_t)ceil(v);
+	*per_ms = (uint64_t)v;
+	if ((double)*per_ms < v)
+		(*per_ms)++;
 	return 0;
 }
 

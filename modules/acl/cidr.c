@@ -525,7 +525,8 @@ lnt_cidr_set_build(lnt_cidr_set_t *set)
 
 	if (set->built)
 		return 0;
-	qsort(set->entries, set->n, sizeof(entry_t), entry_cmp);
+	if (set->n > 0)
+		qsort(set->entries, set->n, sizeof(entry_t), entry_cmp);
 	/* Each network opens a range and its end reopens its parent's. */
 	max = 2 * set->n + 1;
 	set->starts = malloc(max * sizeof(*set->starts));

@@ -368,7 +368,8 @@ lnt_htpasswd_load(const char *path, char *err, size_t errlen)
 	free(line);
 	fclose(fp);
 	/* Sorted by name then line, a repeated user follows its first. */
-	qsort(ht->users, ht->n, sizeof(user_t), user_cmp);
+	if (ht->n > 0)
+		qsort(ht->users, ht->n, sizeof(user_t), user_cmp);
 	for (size_t i = 1; i < ht->n; i++) {
 		if (strcmp(ht->users[i - 1].name, ht->users[i].name) != 0)
 			continue;

@@ -466,6 +466,18 @@ START_TEST(https_basics)
 	ck_assert_uint_eq(strlen(th_read_file(th_path("big"))), 100000);
 	ck_assert_int_eq(th_pattern_check(th_read_file(th_path("big")),
 	    100000, 0), -1);
+	/* A request body goes up through TLS intact. */
+	th_write_file(th_path("up"), th_read_file(th_path("big")));
+	rc = th_curl(&out, &err, "--cacert", th_path("ca.pem"), "--resolve",
+	    th_printf("a.test:%d:127.0.0.1", th_portn(1)), "-D", "-",
+	    "--data-binary", th_printf("@%s", th_path("up")), "-o",
+	    th_path("echo"), th_printf("https://a.test:%d/echo", th_portn(1)),
+	    NULL);
+	ck_assert_msg(rc == 0, "curl exited %d: %s", rc, err);
+	ck_assert_msg(strstr(out, "X-Echo-Body-Length: 100000") != NULL, "%s",
+	    out);
+	ck_assert_int_eq(th_pattern_check(th_read_file(th_path("echo")),
+	    100000, 0), -1);
 	ck_assert_int_eq(log_count("[error]"), 0);
 }
 END_TEST
