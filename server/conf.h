@@ -182,6 +182,8 @@ struct lnt_conf_s {
 	size_t		  nmods;
 	void		**mconf;	/* per loaded module: top-level conf */
 	struct lnt_hooks_s *hooks;	/* phase handlers, sorted */
+	struct lnt_shm_zone_s **zones;	/* shared zones this config holds */
+	size_t		  nzones;
 	lnt_access_log_t *access_log;	/* NULL: no access log */
 	char		 *mime_types;	/* path of a mime.types file, or NULL */
 	lnt_mime_t	 *mime;		/* parsed mime_types, or NULL */

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "log.h"
 #include "module.h"
+#include "shm.h"
 #include "util.h"
 #include "worker.h"
 
@@ -343,6 +344,13 @@ lnt_module_free(lnt_conf_t *conf)
 	free(conf->mods);
 	conf->mods = NULL;
 	conf->nmods = 0;
+	/* A zone no loaded config holds any more is unmapped (here; the
+	 * workers of an old generation keep their own mappings). */
+	for (size_t i = 0; i < conf->nzones; i++)
+		lnt_shm_release(conf->zones[i]);
+	free(conf->zones);
+	conf->zones = NULL;
+	conf->nzones = 0;
 }
 
 int

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +16,11 @@
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
+#include "event.h"
 #include "log.h"
 #include "module.h"
 #include "reply.h"
+#include "shm.h"
 #include "util.h"
 
 /* --- config values -------------------------------------------------- */
@@ -314,6 +317,50 @@ lnt_resp_set_header(lnt_req_t *r, const char *name, const char *value)
 		return -1;
 	strcpy(r->resp_drop[r->nresp_drop++], name);
 	return 0;
+}
+
+/* --- shared memory and time ---------------------------------------- */
+
+lnt_zone_t *
+lnt_zone_get(lnt_mod_cf_t *cf, const char *name, size_t size)
+{
+	lnt_conf_t *conf = lnt_conf_current(cf);
+	lnt_zone_t *z = lnt_shm_get(name, size);
+
+	if (z == NULL) {
+		lnt_cf_error(cf, NULL, "cannot create shared zone %s of %zu "
+		    "bytes: %s", name, size, strerror(errno));
+		return NULL;
+	}
+	conf->zones = lnt_xrealloc(conf->zones, (conf->nzones + 1) *
+	    sizeof(*conf->zones));
+	conf->zones[conf->nzones++] = z;
+	return z;
+}
+
+void *
+lnt_zone_data(lnt_zone_t *zone)
+{
+	return lnt_shm_data(zone);
+}
+
+void
+lnt_zone_lock(lnt_zone_t *zone)
+{
+	lnt_shm_lock(zone);
+}
+
+void
+lnt_zone_unlock(lnt_zone_t *zone)
+{
+	lnt_shm_unlock(zone);
+}
+
+int64_t
+lnt_mod_now(void)
+{
+	/* The loop's time in a worker; a fresh reading elsewhere. */
+	return lnt_loop.epfd != -1 ? lnt_loop.now : lnt_now_mono();
 }
 
 /* --- logging -------------------------------------------------------- */

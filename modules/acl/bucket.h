@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LNT_BUCKET_KEYLEN	16		/* a client address (lnt_ip_t) */
+#define LNT_BUCKET_KEYLEN	16		/* an address, as in lnt_ip_t */
 #define LNT_BUCKET_ONE		(UINT64_C(1) << 40) /* one request in tokens */
 #define LNT_BUCKET_MAX_BURST	(1U << 20)	/* requests a bucket holds */
 #define LNT_BUCKET_MAX_RATE	1000000		/* requests per second */
@@ -43,8 +43,8 @@ typedef struct lnt_conn_s lnt_conn_t;
  * LNT_BUCKET_MAX_RATE a second.  Stores the refill in <per_ms> and returns
  * 0, or returns -1 with a message (no location) in <err> of <errlen> bytes.
  */
-int		lnt_bucket_parse_rate(const char *s, uint64_t *per_ms, char *err,
-		    size_t errlen);
+int		lnt_bucket_parse_rate(const char *s, uint64_t *per_ms,
+		    char *err, size_t errlen);
 
 /* Bytes a table of <nslots> slots takes (either kind). */
 size_t		lnt_bucket_size(uint32_t nslots);

@@ -31,7 +31,7 @@ typedef struct entry {
 	uint32_t	 origin;	/* index in set->origins, or NO_ENTRY */
 	uint32_t	 line;
 	uint32_t	 value;
-	uint32_t	 seq;		/* order of addition: first added wins */
+	uint32_t	 seq;		/* order of addition; first one wins */
 } entry_t;
 
 struct lnt_cidr_set_s {
@@ -40,7 +40,7 @@ struct lnt_cidr_set_s {
 	size_t		 cap;
 	char		**origins;	/* file names, owned */
 	size_t		 norigins;
-	u128_t		*starts;	/* first address of each range, ascending */
+	u128_t		*starts;	/* where each range begins, ascending */
 	uint32_t	*owners;	/* entry of each range, or NO_ENTRY */
 	size_t		 nranges;
 	bool		 built;
@@ -242,7 +242,7 @@ lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err, size_t errlen)
 		const char *d = slash + 1;
 		size_t dlen = strlen(d);
 
-		/* Decimal, no sign, no spaces, no leading zero: one spelling. */
+		/* Decimal, no sign, space or leading zero: one spelling. */
 		if (dlen == 0 || dlen > 3 || strspn(d, "0123456789") != dlen ||
 		    (d[0] == '0' && dlen > 1) || (unsigned)atoi(d) > max) {
 			errf(err, errlen, "'%s': the prefix length must be a "
@@ -332,7 +332,7 @@ intern_origin(lnt_cidr_set_t *set, const char *origin, uint32_t *idx)
 		*idx = NO_ENTRY;
 		return 0;
 	}
-	/* Entries come in runs from one file, so the newest is the likely hit. */
+	/* Entries come in runs from one file: the newest is the likely hit. */
 	for (size_t i = set->norigins; i > 0; i--) {
 		if (strcmp(set->origins[i - 1], origin) == 0) {
 			*idx = (uint32_t)(i - 1);

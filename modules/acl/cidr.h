@@ -35,9 +35,9 @@ typedef struct lnt_cidr_set_s lnt_cidr_set_t;
 /* What a lookup found: the most specific network holding the address. */
 typedef struct lnt_cidr_match_s {
 	lnt_cidr_t	 cidr;
-	const char	*origin;	/* file it came from, or NULL; owned by the set */
+	const char	*origin;	/* its file or NULL; owned by the set */
 	unsigned	 line;		/* line in <origin>, 0 if none */
-	uint32_t	 value;		/* the caller's value given when adding */
+	uint32_t	 value;		/* the caller's, given when adding */
 } lnt_cidr_match_t;
 
 /*
@@ -67,10 +67,10 @@ char		*lnt_ip_format(const lnt_ip_t *ip, char *buf, size_t size);
  * Parse the NUL-terminated <s> into <cidr>: "all" (every address, IPv4
  * and IPv6), an address alone (a /32 or /128), or ADDRESS/LENGTH with a
  * decimal length of at most 32 for IPv4 and 128 for IPv6 (IPv6 syntax,
- * even ::ffff:a.b.c.d, counts in 128 bits).  Bits set past
- * the length are refused rather than masked, since "10.0.0.1/8" is more
- * likely a typo for a /32 than a way to say 10.0.0.0/8.  Returns 0, or -1
- * with a message (no location) in <err> of <errlen> bytes.
+ * even ::ffff:a.b.c.d, counts in 128 bits).  Bits set past the length are
+ * refused rather than masked, since "10.0.0.1/8" is more likely a typo for
+ * a /32 than a way to say 10.0.0.0/8.  Returns 0, or -1 with a message (no
+ * location) in <err> of <errlen> bytes.
  */
 int		lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err,
 		    size_t errlen);
@@ -82,7 +82,8 @@ bool		lnt_cidr_contains(const lnt_cidr_t *cidr, const lnt_ip_t *ip);
  * Write <cidr> into <buf> of <size> bytes (LNT_CIDR_STRLEN is enough), in
  * IPv4 form when it lies in the v4-mapped range.  Returns <buf>.
  */
-char		*lnt_cidr_format(const lnt_cidr_t *cidr, char *buf, size_t size);
+char		*lnt_cidr_format(const lnt_cidr_t *cidr, char *buf,
+		    size_t size);
 
 /*
  * An empty set, to be filled with lnt_cidr_set_add() or _load(), then

@@ -736,8 +736,8 @@ static const struct {
 	    "unsupported or plain-text hash (use bcrypt, SHA-512-crypt or "
 	    "yescrypt)" },
 	{ "erin:$5$M1nRWqLIb92Xm3OS$pXdN2TnX6UFiUFSSpAZiTCNWxbgqBmvmXe1JPwdOVX"
-	    "D\n", "1: user 'erin': unsupported or plain-text hash (use bcrypt, "
-	    "SHA-512-crypt or yescrypt)" },
+	    "D\n", "1: user 'erin': unsupported or plain-text hash (use "
+	    "bcrypt, SHA-512-crypt or yescrypt)" },
 	{ "frank:\n", "1: user 'frank': unsupported or plain-text hash (use "
 	    "bcrypt, SHA-512-crypt or yescrypt)" },
 	{ "gina:$2b$05$DiWCHk/2ipOk/Zz3TUWlNu\n", "1: user 'gina': malformed "
@@ -781,8 +781,8 @@ static const struct {
 	    "EOEnhKMhs0\n", "1: user 'kim': unsupported yescrypt parameters "
 	    "'jzT'" },
 	{ "lou:$y$jGT$GR0AXX5eCCiXIoCFWvnR.0$XinYCjkjf05bThqWnYqDWqTLfd8WWAknb"
-	    "EOEnhKMhs0\n", "1: user 'lou': yescrypt cost (N=2^19, r=32) is over "
-	    "the limit of 1024 MiB" },
+	    "EOEnhKMhs0\n", "1: user 'lou': yescrypt cost (N=2^19, r=32) is "
+	    "over the limit of 1024 MiB" },
 	{ "nocolon\n", "1: expected user:hash" },
 	{ ":$2b$05$DiWCHk/2ipOk/Zz3TUWlNuwYuL28R6AZ5di6KGXWp56xme0dC26xy\n",
 	    "1: the user name must have 1 to 255 bytes" },
