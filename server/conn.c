@@ -438,9 +438,10 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
 	c->status = status;
-	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+	/* An error page goes through lnt_reply_send, which runs the filter. */
 	if (lnt_reply_error_page(c, status))
 		return;
+	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
 	if (c->out == NULL && (c->out = lnt_buf_get(0)) == NULL) {
 		lnt_conn_close(c);
 		return;
@@ -497,11 +498,14 @@ take_head(lnt_conn_t *c)
 static bool
 module_phase(lnt_conn_t *c, lnt_phase_t phase)
 {
+	unsigned served = c->requests;
 	lnt_mod_rc_t rc = lnt_phase_run(c, phase);
 
 	if (rc == LNT_MOD_CONTINUE)
 		return false;
-	if (c->state == LNT_CONN_HEAD)
+	/* An answer may be written, and keep-alive already waiting for the
+	 * next request, by the time the handler returns: count, not state. */
+	if (c->requests == served && c->state == LNT_CONN_HEAD)
 		lnt_conn_respond(c, 500, "a module stopped the request "
 		    "without answering it");
 	return true;

@@ -226,8 +226,13 @@ lnt_req_set_uri(lnt_req_t *r, const char *path, size_t plen,
 
 	if (plen == 0 || path[0] != '/' || need > LNT_BUF_SIZE)
 		return -1;
-	for (size_t i = 0; i < plen; i++) {
-		if ((unsigned char)path[i] <= 0x20 || path[i] == 0x7f)
+	/* Both go into the request line sent upstream: no spaces, no
+	 * controls, no way to smuggle a second line. */
+	for (size_t i = 0; i < plen + (query ? qlen : 0); i++) {
+		unsigned char ch = (unsigned char)(i < plen ? path[i] :
+		    query[i - plen]);
+
+		if (ch <= 0x20 || ch == 0x7f)
 			return -1;
 	}
 	/* A fresh buffer: the new URI may be built from the old one. */
@@ -300,8 +305,10 @@ lnt_resp_header(const lnt_req_t *r, const char *name, size_t *len)
 {
 	const lnt_http_header_t *h;
 
-	/* Only a proxied response has fields of its own. */
-	if (r->state != LNT_CONN_PROXY || r->up.resp.status == 0)
+	/* Only a proxied response has fields of its own, and only while the
+	 * buffer they point into is held (not after a failure freed it). */
+	if (r->state != LNT_CONN_PROXY || r->up.resp.status == 0 ||
+	    r->up.in == NULL)
 		return NULL;
 	h = lnt_http_header(&r->up.resp, name, strlen(name));
 	return h != NULL ? slice(h->value, len) : NULL;

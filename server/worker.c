@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "event.h"
 #include "log.h"
+#include "module.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -152,6 +153,7 @@ signal_handler(lnt_event_t *ev, uint32_t events)
 		case SIGTERM:
 		case SIGINT:
 			lnt_conn_close_all();
+			lnt_module_worker_exit(lnt_worker_conf);
 			exit(0);
 		case SIGUSR1:
 			reopen_logs();
@@ -216,10 +218,13 @@ lnt_worker_main(lnt_conf_t *conf, int slot)
 	for (size_t i = 0; i < conf->nlistens; i++)
 		listen_evs[i] = (lnt_event_t){ .fd = conf->listens[i].fd,
 		    .handler = accept_handler, .data = &conf->listens[i] };
+	if (lnt_module_worker_init(conf) == -1)
+		exit(1);
 	set_accepting(true);
 	lnt_log(LNT_LOG_DEBUG, "worker %d started", slot);
 	while (!stopping || lnt_conn_count() > 0)
 		lnt_loop_turn(-1);
+	lnt_module_worker_exit(conf);
 	lnt_log(LNT_LOG_DEBUG, "worker %d exiting", slot);
 	exit(0);
 }

@@ -42,7 +42,7 @@ struct lnt_bucket_s {
 	table_t		 t;
 };
 
-struct lnt_conn_s {
+struct lnt_connlimit_s {
 	table_t		 t;
 };
 
@@ -354,17 +354,17 @@ lnt_bucket_take(lnt_bucket_t *bt, const lnt_bucket_rate_t *rate,
 	return LNT_BUCKET_OK;
 }
 
-lnt_conn_t *
-lnt_conn_init(void *mem, size_t size, uint64_t seed0, uint64_t seed1)
+lnt_connlimit_t *
+lnt_connlimit_init(void *mem, size_t size, uint64_t seed0, uint64_t seed1)
 {
-	return (lnt_conn_t *)table_init(mem, size, CONN_MAGIC, 0, seed0,
+	return (lnt_connlimit_t *)table_init(mem, size, CONN_MAGIC, 0, seed0,
 	    seed1);
 }
 
-lnt_conn_t *
-lnt_conn_attach(void *mem, size_t size)
+lnt_connlimit_t *
+lnt_connlimit_attach(void *mem, size_t size)
 {
-	return (lnt_conn_t *)table_attach(mem, size, CONN_MAGIC);
+	return (lnt_connlimit_t *)table_attach(mem, size, CONN_MAGIC);
 }
 
 /*
@@ -400,7 +400,7 @@ conn_find(const table_t *t, const uint8_t key[LNT_BUCKET_KEYLEN],
 }
 
 lnt_bucket_rc_t
-lnt_conn_acquire(lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN],
+lnt_connlimit_acquire(lnt_connlimit_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN],
     uint32_t limit)
 {
 	slot_t *free_slot, *c = conn_find(&ct->t, key, &free_slot);
@@ -421,7 +421,7 @@ lnt_conn_acquire(lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN],
 }
 
 void
-lnt_conn_release(lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
+lnt_connlimit_release(lnt_connlimit_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
 {
 	slot_t *c = conn_find(&ct->t, key, NULL);
 
@@ -431,7 +431,7 @@ lnt_conn_release(lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
 }
 
 uint32_t
-lnt_conn_count(const lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
+lnt_connlimit_count(const lnt_connlimit_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
 {
 	const slot_t *c = conn_find(&ct->t, key, NULL);
 
@@ -439,7 +439,7 @@ lnt_conn_count(const lnt_conn_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
 }
 
 void
-lnt_conn_reset(lnt_conn_t *ct)
+lnt_connlimit_reset(lnt_connlimit_t *ct)
 {
 	slot_t *s = slots(&ct->t);
 

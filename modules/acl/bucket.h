@@ -33,9 +33,14 @@ typedef enum lnt_bucket_rc {
 	LNT_BUCKET_FULL		/* the table has no room: refuse, log it */
 } lnt_bucket_rc_t;
 
-/* Both live inside the memory given to their _init(); no pointers inside. */
+/*
+ * Both live inside the memory given to their _init(), with no pointers, so
+ * each process may map it anywhere.  Every store leaves a valid table
+ * behind, so a lock taken over from a dead owner (EOWNERDEAD) needs no
+ * repair: at worst one slot holds a half-copied key, which ages out.
+ */
 typedef struct lnt_bucket_s lnt_bucket_t;
-typedef struct lnt_conn_s lnt_conn_t;
+typedef struct lnt_connlimit_s lnt_connlimit_t;
 
 /*
  * Parse the rate <s>: a number with up to three decimals, then "r/s",
@@ -95,32 +100,32 @@ lnt_bucket_rc_t	lnt_bucket_take(lnt_bucket_t *t, const lnt_bucket_rate_t *rate,
  * Lay out an empty connection table in <mem> of <size> bytes, as
  * lnt_bucket_init() does.  Returns it, or NULL if <size> is too small.
  */
-lnt_conn_t	*lnt_conn_init(void *mem, size_t size, uint64_t seed0,
+lnt_connlimit_t	*lnt_connlimit_init(void *mem, size_t size, uint64_t seed0,
 		    uint64_t seed1);
 
 /* The connection table already in <mem> of <size> bytes, or NULL. */
-lnt_conn_t	*lnt_conn_attach(void *mem, size_t size);
+lnt_connlimit_t	*lnt_connlimit_attach(void *mem, size_t size);
 
 /*
  * Count one more connection of the client <key> in <t> if it has fewer
  * than <limit>: returns LNT_BUCKET_OK (the caller must call
- * lnt_conn_release() when the connection ends), LNT_BUCKET_LIMITED if it
+ * lnt_connlimit_release() when the connection ends), LNT_BUCKET_LIMITED if it
  * has <limit> already, or LNT_BUCKET_FULL if the key's neighbourhoods hold
  * other clients only (slots of clients with no connection are free, so
  * nothing is ever evicted).  Locking is the caller's.
  */
-lnt_bucket_rc_t	lnt_conn_acquire(lnt_conn_t *t,
+lnt_bucket_rc_t	lnt_connlimit_acquire(lnt_connlimit_t *t,
 		    const uint8_t key[LNT_BUCKET_KEYLEN], uint32_t limit);
 
 /*
  * Count one connection of <key> in <t> fewer.  A key with none (after
- * lnt_conn_reset()) is left alone.
+ * lnt_connlimit_reset()) is left alone.
  */
-void		lnt_conn_release(lnt_conn_t *t,
+void		lnt_connlimit_release(lnt_connlimit_t *t,
 		    const uint8_t key[LNT_BUCKET_KEYLEN]);
 
 /* How many connections <key> holds in <t>. */
-uint32_t	lnt_conn_count(const lnt_conn_t *t,
+uint32_t	lnt_connlimit_count(const lnt_connlimit_t *t,
 		    const uint8_t key[LNT_BUCKET_KEYLEN]);
 
 /*
@@ -128,6 +133,6 @@ uint32_t	lnt_conn_count(const lnt_conn_t *t,
  * connections are gone but were never released, and an undercount for a
  * moment is better than locking clients out for good.
  */
-void		lnt_conn_reset(lnt_conn_t *t);
+void		lnt_connlimit_reset(lnt_connlimit_t *t);
 
 #endif /* LNT_ACL_BUCKET_H */

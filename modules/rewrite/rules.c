@@ -1005,6 +1005,8 @@ lnt_rw_apply(const lnt_rw_set_t *set, const lnt_rw_ctx_t *ctx, char *out,
 	}
 	return LNT_RW_NO_MATCH;
 gave_up:
+	/* The caller's log names the rule whose regex is to blame. */
+	res->rule = i;
 	return fail_request(res, "rewrite regex hit its match limit");
 }
 

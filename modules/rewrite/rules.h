@@ -188,7 +188,8 @@ typedef enum lnt_rw_rc {
 
 typedef struct lnt_rw_result {
 	int		 status;	/* 301 302 307 308, or 500 on ERROR */
-	size_t		 rule;		/* index of the rule that matched */
+	size_t		 rule;		/* index of the rule that matched,
+					   or on ERROR the one at fault */
 	size_t		 len;		/* bytes in <out>, NUL not counted */
 	size_t		 path_len;	/* bytes of <out> before a '?' */
 	const char	*why;		/* ERROR: static reason for the log */

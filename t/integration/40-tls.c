@@ -144,6 +144,7 @@ typedef struct tcli {
 	const char	*key;
 	SSL_SESSION	*session;	/* to resume */
 	bool		 status;	/* ask for a stapled OCSP response */
+	bool		 renegotiate;	/* try to renegotiate (TLS 1.2) first */
 	const char	*request;	/* NULL: GET / for the SNI name */
 } tcli_t;
 
@@ -157,6 +158,9 @@ typedef struct tres {
 	int		 key_type;	/* EVP_PKEY_EC, EVP_PKEY_RSA */
 	char		 alpn[32];
 	bool		 stapled;	/* a successful OCSP response came */
+	unsigned char	*staple;	/* its bytes */
+	long		 staple_len;
+	bool		 renegotiated;	/* the server agreed to renegotiate */
 	SSL_SESSION	*session;	/* for the next connection */
 	int		 status;	/* 0: no response */
 	char		*response;	/* all of it, NUL-ended */
@@ -270,6 +274,11 @@ record_handshake(SSL *ssl, tres_t *r)
 	SSL_get0_alpn_selected(ssl, &p, &plen);
 	snprintf(r->alpn, sizeof(r->alpn), "%.*s", (int)plen, p);
 	n = SSL_get_tlsext_status_ocsp_resp(ssl, &p);
+	if (n > 0) {
+		r->staple = th_alloc((size_t)n);
+		memcpy(r->staple, p, (size_t)n);
+		r->staple_len = n;
+	}
 	if (n > 0 && (resp = d2i_OCSP_RESPONSE(NULL, &p, n)) != NULL) {
 		r->stapled = OCSP_response_status(resp) ==
 		    OCSP_RESPONSE_STATUS_SUCCESSFUL;
@@ -369,6 +378,11 @@ tls_get(int port, const tcli_t *o)
 		SSL_set_session(ssl, o->session);
 	if (SSL_connect(ssl) == 1) {
 		record_handshake(ssl, r);
+		/* The server must refuse: no_renegotiation, then go on. */
+		if (o->renegotiate)
+			r->renegotiated = SSL_renegotiate(ssl) == 1 &&
+			    SSL_do_handshake(ssl) == 1;
+		ERR_clear_error();
 		exchange(ssl, o, r);
 		if ((r->session = SSL_get1_session(ssl)) != NULL)
 			keep_session(r->session);
@@ -590,6 +604,11 @@ START_TEST(versions_and_alpn)
 	ck_assert_msg(!r->handshake, "TLS 1.2 accepted with min_version 1.3");
 	r = tls_ok(port13, &(tcli_t){ .sni = "a.test" });
 	ck_assert_str_eq(r->version, "TLSv1.3");
+	/* Renegotiation is refused (RFC 5746 or not). */
+	r = tls_get(port, &(tcli_t){ .sni = "a.test",
+	    .version = TLS1_2_VERSION, .renegotiate = true });
+	ck_assert(r->handshake);
+	ck_assert_msg(!r->renegotiated, "the server renegotiated");
 
 	/* ALPN: http/1.1 when offered; a client that wants only h2 is
 	 * told no (RFC 7301); no ALPN at all is fine. */
@@ -705,6 +724,23 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* OCSP, client certificates, HSTS, redirects */
 
+/* The stapled response of <r> is the file <name> of the test dir. */
+static void
+assert_staple_is(const tres_t *r, const char *name)
+{
+	unsigned char	 buf[8192];
+	FILE		*f = fopen(th_path(name), "rb");
+	size_t		 n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	ck_assert_msg(r->stapled, "nothing stapled");
+	ck_assert_msg((size_t)r->staple_len == n &&
+	    memcmp(r->staple, buf, n) == 0, "the stapled response (%ld "
+	    "bytes) is not %s (%zu bytes)", r->staple_len, name, n);
+}
+
 START_TEST(ocsp_stapling)
 {
 	char	*out, *err;
@@ -734,6 +770,17 @@ START_TEST(ocsp_stapling)
 	ck_assert_msg(rc == 0, "s_client: %s", out);
 	ck_assert_msg(strstr(out, "OCSP Response Status: successful") !=
 	    NULL && strstr(out, "Cert Status: good") != NULL, "%s", out);
+	/* A fresh response, a reload: the new one is stapled. */
+	r = tls_ok(port, &(tcli_t){ .sni = "a.test", .status = true });
+	assert_staple_is(r, "a.ocsp");
+	sleep(1);	/* a different thisUpdate, so different bytes */
+	sh("openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key "
+	    "-CA ca.pem -reqin a.req -respout a.ocsp.new -ndays 1 >/dev/null "
+	    "2>&1 && mv a.ocsp.new a.ocsp");
+	th_signal(SIGHUP);
+	th_wait_ready();
+	r = tls_ok(port, &(tcli_t){ .sni = "a.test", .status = true });
+	assert_staple_is(r, "a.ocsp");
 }
 END_TEST
 

@@ -362,14 +362,18 @@ th_portn(int n)
 static const char *
 placeholder(const char *name)
 {
-	const char	*moddir;
+	const char	*env;
 	size_t		 len = strlen(name);
 
 	if (strcmp(name, "TMPDIR") == 0)
 		return th.dir;
 	if (strcmp(name, "MODDIR") == 0) {
-		moddir = getenv("LNT_MODDIR");
-		return moddir != NULL ? moddir : "";
+		env = getenv("LNT_MODDIR");
+		return env != NULL ? env : "";
+	}
+	if (strcmp(name, "BUILDDIR") == 0) {
+		env = getenv("LNT_BUILDDIR");
+		return env != NULL ? env : "";
 	}
 	if (len > 5 && len < 8 && strncmp(name, "PORT_", 5) == 0 &&
 	    strspn(name + 5, "0123456789") == len - 5)

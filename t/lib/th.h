@@ -68,7 +68,8 @@ int		 th_port(void);
 int		 th_portn(int n);
 
 /*
- * Expand @PORT_n@, @TMPDIR@ and @MODDIR@ in <text>, write the result to
+ * Expand @PORT_n@, @TMPDIR@, @MODDIR@ (the example module's directory) and
+ * @BUILDDIR@ (the top of the build tree) in <text>, write the result to
  * "<tmpdir>/lintel.conf" (atomically, by rename: lintel may be reading it on
  * a reload) and return its path.  th_conf_file() writes to <name> instead.
  */

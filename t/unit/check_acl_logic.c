@@ -1088,7 +1088,7 @@ START_TEST(test_bucket_clock_and_reload)
 	    LNT_BUCKET_LIMITED);
 	ck_assert_uint_eq(retry, 1);
 	ck_assert_ptr_null(lnt_bucket_attach(mem, size - 8));
-	ck_assert_ptr_null(lnt_conn_attach(mem, size));
+	ck_assert_ptr_null(lnt_connlimit_attach(mem, size));
 	/* A smaller burst clamps what a client saved up (two tokens here). */
 	rate.burst = 1;
 	ck_assert_int_eq(lnt_bucket_take(t, &rate, a, 60000, &retry),
@@ -1186,43 +1186,43 @@ START_TEST(test_conn_counts)
 {
 	size_t size = lnt_bucket_size(LNT_BUCKET_WINDOW);
 	void *mem = malloc(size);
-	lnt_conn_t *t = lnt_conn_init(mem, size, 7, 8);
+	lnt_connlimit_t *t = lnt_connlimit_init(mem, size, 7, 8);
 	uint8_t a[LNT_BUCKET_KEYLEN];
 
 	ck_assert_ptr_nonnull(t);
 	memcpy(a, key(1), sizeof(a));
-	ck_assert_int_eq(lnt_conn_acquire(t, a, 2), LNT_BUCKET_OK);
-	ck_assert_int_eq(lnt_conn_acquire(t, a, 2), LNT_BUCKET_OK);
-	ck_assert_int_eq(lnt_conn_acquire(t, a, 2), LNT_BUCKET_LIMITED);
-	ck_assert_uint_eq(lnt_conn_count(t, a), 2);
-	lnt_conn_release(t, a);
-	ck_assert_uint_eq(lnt_conn_count(t, a), 1);
-	ck_assert_int_eq(lnt_conn_acquire(t, a, 2), LNT_BUCKET_OK);
-	ck_assert_int_eq(lnt_conn_acquire(t, key(2), 0), LNT_BUCKET_LIMITED);
-	ck_assert_uint_eq(lnt_conn_count(t, key(2)), 0);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, a, 2), LNT_BUCKET_OK);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, a, 2), LNT_BUCKET_OK);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, a, 2), LNT_BUCKET_LIMITED);
+	ck_assert_uint_eq(lnt_connlimit_count(t, a), 2);
+	lnt_connlimit_release(t, a);
+	ck_assert_uint_eq(lnt_connlimit_count(t, a), 1);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, a, 2), LNT_BUCKET_OK);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, key(2), 0), LNT_BUCKET_LIMITED);
+	ck_assert_uint_eq(lnt_connlimit_count(t, key(2)), 0);
 
 	/* Fill the only neighbourhood: 15 more clients. */
 	for (unsigned i = 2; i < LNT_BUCKET_WINDOW + 1; i++)
-		ck_assert_int_eq(lnt_conn_acquire(t, key(i), 5),
+		ck_assert_int_eq(lnt_connlimit_acquire(t, key(i), 5),
 		    LNT_BUCKET_OK);
-	ck_assert_int_eq(lnt_conn_acquire(t, key(99), 5), LNT_BUCKET_FULL);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, key(99), 5), LNT_BUCKET_FULL);
 	/* A client whose last connection ends frees its slot. */
-	lnt_conn_release(t, key(7));
-	ck_assert_uint_eq(lnt_conn_count(t, key(7)), 0);
-	ck_assert_int_eq(lnt_conn_acquire(t, key(99), 5), LNT_BUCKET_OK);
-	ck_assert_int_eq(lnt_conn_acquire(t, key(7), 5), LNT_BUCKET_FULL);
+	lnt_connlimit_release(t, key(7));
+	ck_assert_uint_eq(lnt_connlimit_count(t, key(7)), 0);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, key(99), 5), LNT_BUCKET_OK);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, key(7), 5), LNT_BUCKET_FULL);
 
 	/* The zone outlives a reload; a dead worker's counts can be reset. */
-	t = lnt_conn_attach(mem, size);
+	t = lnt_connlimit_attach(mem, size);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_null(lnt_bucket_attach(mem, size));
-	ck_assert_uint_eq(lnt_conn_count(t, a), 2);
-	lnt_conn_reset(t);
-	ck_assert_uint_eq(lnt_conn_count(t, a), 0);
+	ck_assert_uint_eq(lnt_connlimit_count(t, a), 2);
+	lnt_connlimit_reset(t);
+	ck_assert_uint_eq(lnt_connlimit_count(t, a), 0);
 	/* A release after the reset does not go below zero. */
-	lnt_conn_release(t, a);
-	ck_assert_uint_eq(lnt_conn_count(t, a), 0);
-	ck_assert_int_eq(lnt_conn_acquire(t, key(7), 5), LNT_BUCKET_OK);
+	lnt_connlimit_release(t, a);
+	ck_assert_uint_eq(lnt_connlimit_count(t, a), 0);
+	ck_assert_int_eq(lnt_connlimit_acquire(t, key(7), 5), LNT_BUCKET_OK);
 	free(mem);
 }
 END_TEST
