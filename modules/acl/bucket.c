@@ -431,7 +431,8 @@ lnt_connlimit_release(lnt_connlimit_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
 }
 
 uint32_t
-lnt_connlimit_count(const lnt_connlimit_t *ct, const uint8_t key[LNT_BUCKET_KEYLEN])
+lnt_connlimit_count(const lnt_connlimit_t *ct,
+    const uint8_t key[LNT_BUCKET_KEYLEN])
 {
 	const slot_t *c = conn_find(&ct->t, key, NULL);
 
