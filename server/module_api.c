@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -104,6 +105,16 @@ lnt_setting_name(const lnt_setting_t *s)
 	return config_setting_name(s);
 }
 
+int
+lnt_setting_line(const lnt_setting_t *s, const char **file)
+{
+	int line = (int)config_setting_source_line(s);
+
+	if (file != NULL)
+		*file = line > 0 ? config_setting_source_file(s) : NULL;
+	return line > 0 ? line : 0;
+}
+
 char *
 lnt_cf_path(lnt_mod_cf_t *cf, const char *path)
 {
@@ -158,6 +169,22 @@ lnt_req_header(const lnt_req_t *r, const char *name, size_t *len)
 	if (h == NULL)
 		return NULL;
 	return slice(h->value, len);
+}
+
+const char *
+lnt_req_header_nth(const lnt_req_t *r, const char *name, unsigned n,
+    size_t *len)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = 0; i < r->req.nheaders; i++) {
+		const lnt_http_header_t *h = &r->req.headers[i];
+
+		if (h->name.len == nlen &&
+		    strncasecmp(h->name.p, name, nlen) == 0 && n-- == 0)
+			return slice(h->value, len);
+	}
+	return NULL;
 }
 
 int

@@ -354,7 +354,8 @@ tls_handshake(int fd, void *ctx, char *why, size_t len)
 		return -1;
 	}
 	ssl_reason(reason, sizeof(reason));
-	if (!SSL_is_server(t->ssl) && (v = verify_reason(t->ssl)) != NULL)
+	/* Whose certificate did not verify, and why (server or client's). */
+	if ((v = verify_reason(t->ssl)) != NULL)
 		snprintf(why, len, "%s: %s", reason, v);
 	else
 		snprintf(why, len, "%s", reason);

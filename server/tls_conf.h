@@ -48,7 +48,7 @@ enum lnt_tls_client_mode {
 /* One entry of tls.certificates. */
 typedef struct lnt_tls_cert_conf_s {
 	char		*cert;		/* PEM: certificate, then its chain */
-	char		*key;		/* PEM private key, not world-readable */
+	char		*key;		/* PEM private key, private to us */
 	char		*ocsp_response;	/* DER OCSP response, or NULL */
 	const char	*file;
 	int		 line;
@@ -59,7 +59,7 @@ typedef struct lnt_tls_client_conf_s {
 	char		*ca;		/* PEM bundle of accepted issuers */
 	int		 depth;		/* verify depth, default 2 */
 	int		 mode;		/* enum lnt_tls_client_mode */
-	char		*header;	/* subject sent upstream in this field */
+	char		*header;	/* field with the subject, upstream */
 	size_t		 header_len;
 } lnt_tls_client_conf_t;
 
@@ -77,7 +77,7 @@ typedef struct lnt_tls_ocsp_s {
  */
 typedef struct lnt_tls_ctx_s {
 	struct ssl_ctx_st *ctx;
-	char		**names;	/* DNS names of the certificates, lower case */
+	char		**names;	/* DNS names, lower case */
 	size_t		  nnames;
 	int		  key_types;	/* bits: 1 << EVP_PKEY id class */
 	lnt_tls_ocsp_t	 *ocsp;
@@ -94,7 +94,7 @@ struct lnt_tls_site_s {
 	char			*ciphersuites;	/* TLS 1.3 */
 	char			*groups;	/* key exchange groups */
 	char			*hsts;		/* Strict-Transport-Security */
-	lnt_tls_client_conf_t	*client;	/* NULL: no client certificates */
+	lnt_tls_client_conf_t	*client;	/* NULL: none asked for */
 	lnt_tls_ctx_t		*ctxs;		/* built when loaded */
 	size_t			 nctxs;
 	lnt_site_t		*site;		/* the site it belongs to */
@@ -105,9 +105,9 @@ struct lnt_tls_site_s {
 /* An upstream's tls: `tls = true` or `tls = { ... }`. */
 struct lnt_tls_upstream_s {
 	char			*ca;		/* NULL: the system's bundle */
-	bool			 verify;	/* check the server's certificate */
+	bool			 verify;	/* check the server */
 	char			*sni;		/* NULL: each server's host */
-	char			*cert;		/* client certificate, or NULL */
+	char			*cert;		/* client certificate or NULL */
 	char			*key;
 	struct ssl_ctx_st	*ctx;		/* built when loaded */
 	const char		*file;

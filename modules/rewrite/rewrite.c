@@ -296,6 +296,10 @@ parse_rewrite(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
 	bool one = lnt_setting_is_group(s), bad = false;
 	int n;
 
+	if (rc == NULL) {
+		lnt_cf_error(cf, s, "out of memory");
+		return -1;
+	}
 	if (!one && !lnt_setting_is_list(s)) {
 		lnt_cf_error(cf, s, "expected a list of rule groups, "
 		    "( { match = \"...\"; to = \"...\"; }, ... )");
@@ -353,6 +357,10 @@ parse_location(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
 
 	if (lnt_setting_bool(s, &v) == -1) {
 		lnt_cf_error(cf, s, "rewrite_location: expected true or false");
+		return -1;
+	}
+	if (rc == NULL) {
+		lnt_cf_error(cf, s, "out of memory");
 		return -1;
 	}
 	rc->location = v;
@@ -444,8 +452,8 @@ decode_path(const char *p, size_t len, char *out, size_t cap)
 		}
 		ch = p[i];
 		if (ch == '%') {
-			if (len - i < 3 ||
-			    (hi = hex(p[i + 1])) < 0 || (lo = hex(p[i + 2])) < 0)
+			if (len - i < 3 || (hi = hex(p[i + 1])) < 0 ||
+			    (lo = hex(p[i + 2])) < 0)
 				return -1;
 			ch = (char)(hi << 4 | lo);
 			i += 2;

@@ -113,6 +113,12 @@ const lnt_setting_t *lnt_setting_member(const lnt_setting_t *s,
 bool		 lnt_setting_is_group(const lnt_setting_t *s);
 bool		 lnt_setting_is_list(const lnt_setting_t *s);
 const char	*lnt_setting_name(const lnt_setting_t *s);
+/*
+ * The line of <s> in the config (0 if unknown), and in <*file> (if <file>
+ * is not NULL) the path of the file holding it, or NULL; the path lives
+ * only while the config is read.
+ */
+int		 lnt_setting_line(const lnt_setting_t *s, const char **file);
 /* A path from the config resolved against its directory (malloc'd). */
 char		*lnt_cf_path(lnt_mod_cf_t *cf, const char *path);
 
@@ -127,6 +133,12 @@ const char	*lnt_req_remote_addr(const lnt_req_t *r);
 /* The first request header <name> (case-insensitive), or NULL. */
 const char	*lnt_req_header(const lnt_req_t *r, const char *name,
 		    size_t *len);
+/*
+ * Field <name> number <n> (from 0) of the request, or NULL when it has
+ * fewer: for fields such as X-Forwarded-For, sent on several lines.
+ */
+const char	*lnt_req_header_nth(const lnt_req_t *r, const char *name,
+		    unsigned n, size_t *len);
 
 /*
  * Answer the request from a module: <status>, optional <content_type> and

@@ -150,7 +150,7 @@ typedef struct tcli {
 
 typedef struct tres {
 	bool		 handshake;	/* completed */
-	char		 error[512];	/* why not, or why the exchange failed */
+	char		 error[512];	/* why not, or why the exchange did */
 	bool		 resumed;
 	char		 version[16];
 	char		 cn[128];	/* the server certificate's CN */
@@ -501,11 +501,14 @@ END_TEST
 	TLS_BASE UPS \
 	"sites = (\n" \
 	" { listen = \"127.0.0.1:@PORT_1@ tls\"; names = \"a.test\";\n" \
-	"   tls = { certificates = ( " CERT("a") " ); }; " ROUTE_ORIGIN " },\n" \
+	"   tls = { certificates = ( " CERT("a") " ); };\n" \
+	"   " ROUTE_ORIGIN " },\n" \
 	" { listen = \"127.0.0.1:@PORT_1@ tls\"; names = \"*.w.test\";\n" \
-	"   tls = { certificates = ( " CERT("w") " ); }; " ROUTE_ORIGIN " },\n" \
+	"   tls = { certificates = ( " CERT("w") " ); };\n" \
+	"   " ROUTE_ORIGIN " },\n" \
 	" { listen = \"127.0.0.1:@PORT_1@ tls\"; names = \"b.test\";\n" \
-	"   tls = { certificates = ( " CERT("b") " ); }; " ROUTE_ORIGIN " },\n" \
+	"   tls = { certificates = ( " CERT("b") " ); };\n" \
+	"   " ROUTE_ORIGIN " },\n" \
 	" { listen = \"127.0.0.1:@PORT_1@ tls\"; names = \"default.test\";\n" \
 	"   default = true;\n" \
 	"   tls = { certificates = ( " CERT("dflt") " ); }; " ROUTE_ORIGIN \
@@ -1081,15 +1084,17 @@ END_TEST
 #define UPSTREAM_TLS_CONF \
 	TLS_BASE \
 	"upstreams = (\n" \
-	" { name = \"origin\"; servers = ( { address = \"127.0.0.1:@PORT_9@\"; " \
-	"} ); },\n" \
-	" { name = \"pooled\"; servers = ( { address = \"127.0.0.1:@PORT_2@\"; " \
-	"} );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\"; }; },\n" \
+	" { name = \"origin\";\n" \
+	"   servers = ( { address = \"127.0.0.1:@PORT_9@\"; } ); },\n" \
+	" { name = \"pooled\";\n" \
+	"   servers = ( { address = \"127.0.0.1:@PORT_2@\"; } );\n" \
+	"   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\"; }; },\n" \
 	" { name = \"fresh\"; keepalive = 0;\n" \
 	"   servers = ( { address = \"127.0.0.1:@PORT_2@\"; } );\n" \
 	"   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\"; }; },\n" \
-	" { name = \"badca\"; servers = ( { address = \"127.0.0.1:@PORT_2@\"; " \
-	"} );\n   tls = { ca = \"@TMPDIR@/cca.pem\"; sni = \"a.test\"; }; },\n" \
+	" { name = \"badca\";\n" \
+	"   servers = ( { address = \"127.0.0.1:@PORT_2@\"; } );\n" \
+	"   tls = { ca = \"@TMPDIR@/cca.pem\"; sni = \"a.test\"; }; },\n" \
 	" { name = \"badname\"; servers = ( { address = " \
 	"\"127.0.0.1:@PORT_2@\"; } );\n" \
 	"   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"b.test\"; }; },\n" \
@@ -1097,7 +1102,8 @@ END_TEST
 	"\"127.0.0.1:@PORT_2@\"; } );\n   tls = { verify = false; }; },\n" \
 	" { name = \"mtls\"; servers = ( { address = \"127.0.0.1:@PORT_3@\"; " \
 	"} );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\";\n" \
-	"     cert = \"@TMPDIR@/alice.pem\"; key = \"@TMPDIR@/alice.key\"; }; }" \
+	"     cert = \"@TMPDIR@/alice.pem\";\n" \
+	"     key = \"@TMPDIR@/alice.key\"; }; }" \
 	"\n);\n" \
 	"sites = (\n" \
 	" { listen = \"127.0.0.1:@PORT_2@ tls\"; tls = { certificates = ( " \

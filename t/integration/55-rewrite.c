@@ -148,7 +148,8 @@ START_TEST(captures_and_variables)
 
 	/* The Host loses its port and its case; the query is $args only. */
 	r = th_req(th_portn(1), "GET /v/2026/post?k=v HTTP/1.1\r\n"
-	    "Host: Example.COM:8080\r\nX-Foo: bar\r\nConnection: close\r\n\r\n");
+	    "Host: Example.COM:8080\r\nX-Foo: bar\r\n"
+	    "Connection: close\r\n\r\n");
 	ck_assert_str_eq(seen(r), "/headers/2026/post/example.com/127.0.0.1/"
 	    "bar/GET/http/$?a=k=v");
 	/* An absent header is empty; so is a group that took no part. */
@@ -267,7 +268,8 @@ START_TEST(loop_and_errors)
 	    "    { path = \"/lb\"; upstream = \"o\"; rewrite = (\n"
 	    "        { match = \"^/lb$\"; to = \"/la\"; } ); },\n"
 	    "    { path = \"/long/\"; upstream = \"o\"; rewrite = (\n"
-	    "        { match = \"^/long/(.*)$\"; to = \"/$1$1$1$1$1\"; } ); },\n"
+	    "        { match = \"^/long/(.*)$\";\n"
+	    "          to = \"/$1$1$1$1$1\"; } ); },\n"
 	    "    { path = \"/\"; upstream = \"o\"; }");
 
 	r = th_get(th_portn(1), "/la");
@@ -432,14 +434,18 @@ START_TEST(config_errors)
 	expect(err, "lintel\\.conf:7: rewrite: expected a list of rule "
 	    "groups");
 
-	/* Without the module, its keys are unknown. */
+	/* Without the module, its keys are refused with its name. */
 	err = refused(TH_BASE
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
 	    "\"127.0.0.1:1\"; } ); } );\n"
 	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
 	    "  rewrite = ( { match = \"^/\"; to = \"/x\"; } );\n"
-	    "  routes = ( { path = \"/\"; upstream = \"o\"; } ); } );\n");
-	expect(err, "lintel\\.conf:4: rewrite: ");
+	    "  routes = ( { path = \"/\"; upstream = \"o\";\n"
+	    "    rewrite_location = false; } ); } );\n");
+	expect(err, "lintel\\.conf:4: rewrite: belongs to module 'rewrite', "
+	    "which is not loaded");
+	expect(err, "lintel\\.conf:6: rewrite_location: belongs to module "
+	    "'rewrite', which is not loaded");
 }
 END_TEST
 

@@ -444,7 +444,7 @@ th_lintel_path(void)
 {
 	const char	*p = getenv("LINTEL");
 
-	return p != NULL && *p != '\0' ? p : "server/lintel";
+	return p != NULL && *p != '\0' ? p : "./lintel";
 }
 
 const char *
@@ -989,7 +989,7 @@ th_run(Suite *s)
 
 	if (access(th_lintel_path(), X_OK) != 0) {
 		fprintf(stderr, "LINTEL=%s is not executable (%s): set LINTEL "
-		    "to the built server/lintel\n", th_lintel_path(),
+		    "to the built lintel program\n", th_lintel_path(),
 		    strerror(errno));
 		return 99;
 	}

@@ -325,14 +325,17 @@ static const struct {
 	  "t.conf:2: hsts: expected \"max-age=SECONDS\"" },
 	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = { };"),
 	  "t.conf:2: client_certificate: missing required key 'ca'" },
-	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = { ca = \"@D@/a.pem\";"
+	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = {"
+	  " ca = \"@D@/a.pem\";"
 	  " mode = \"maybe\"; };"), "t.conf:2: mode: expected one of required, "
 	  "optional, got \"maybe\"" },
-	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = { ca = \"@D@/a.pem\";"
+	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = {"
+	  " ca = \"@D@/a.pem\";"
 	  " header = \"Content-Length\"; };"), "t.conf:2: header: expected a "
 	  "header field name other than the framing ones, got "
 	  "\"Content-Length\"" },
-	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = { ca = \"@D@/a.pem\";"
+	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = {"
+	  " ca = \"@D@/a.pem\";"
 	  " header = \"X Y\"; };"), "t.conf:2: header: expected a header field "
 	  "name other than the framing ones, got \"X Y\"" },
 	{ TLS_SITE(CERTS(CERT("a")) " client_certificate = { ca = "
