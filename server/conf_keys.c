@@ -266,6 +266,18 @@ static const lnt_key_t keys[] = {
 	{ .name = "acl", .type = LNT_KEY_LIST, .scopes = SITE | ROUTE,
 	  .flags = LNT_KEY_NO_FIELD, .module = "acl",
 	  .help = "allow and deny rules by client address" },
+	{ .name = "auth_basic", .type = LNT_KEY_BOOL_OR_GROUP,
+	  .scopes = SITE | ROUTE, .flags = LNT_KEY_NO_FIELD, .module = "acl",
+	  .help = "HTTP basic authentication from an htpasswd file" },
+	{ .name = "limit_rate", .type = LNT_KEY_BOOL_OR_GROUP,
+	  .scopes = SITE | ROUTE, .flags = LNT_KEY_NO_FIELD, .module = "acl",
+	  .help = "requests per client, a token bucket" },
+	{ .name = "limit_conn", .type = LNT_KEY_BOOL_OR_GROUP,
+	  .scopes = SITE | ROUTE, .flags = LNT_KEY_NO_FIELD, .module = "acl",
+	  .help = "requests a client may have in progress" },
+	{ .name = "trusted_proxies", .type = LNT_KEY_STR_OR_LIST,
+	  .scopes = TOP | SITE, .flags = LNT_KEY_NO_FIELD, .module = "acl",
+	  .help = "proxies whose X-Forwarded-For names the client" },
 
 	/* Upstreams. */
 	{ .name = "name", .type = LNT_KEY_STR, .scopes = UPS,

@@ -82,6 +82,7 @@ start_request(lnt_conn_t *c)
 	c->route = NULL;
 	c->limits = &c->listen->default_site->limits;
 	c->status = 0;
+	c->logged = false;
 	c->body_sent = 0;
 	c->bytes_in = 0;
 	c->req_start = 0;
@@ -188,6 +189,9 @@ access_log(lnt_conn_t *c)
 	lnt_access_log_t *log = lnt_worker_conf->access_log;
 	lnt_access_rec_t rec;
 
+	if (c->logged)
+		return;
+	c->logged = true;
 	if (c->req.started)
 		lnt_phase_run(c, LNT_PHASE_LOG);
 	if (log == NULL || !c->req.started)
@@ -257,7 +261,9 @@ lnt_conn_close(lnt_conn_t *c)
 	if (c->state == LNT_CONN_PROXY) {
 		c->status = c->up.resp_started ? c->up.resp.status : 499;
 		access_log(c);
-	} else if (c->state == LNT_CONN_HANDLER) {
+	} else if (c->state == LNT_CONN_HANDLER ||
+	    c->state == LNT_CONN_RESPOND) {
+		/* An answer that could not be written is still a request. */
 		if (c->status == 0)
 			c->status = 499;
 		access_log(c);

@@ -123,6 +123,7 @@ struct lnt_conn_s {
 	lnt_buf_t	*uri_buf;	/* a URI set by a module, or NULL */
 	lnt_str_t	 log_target;	/* the target as received, for logs */
 	bool		 reroute;	/* route again after ROUTE_REWRITE */
+	bool		 logged;	/* LOG phase and access log done */
 	unsigned	 reroutes;
 	const lnt_handler_t *handler;	/* in LNT_CONN_HANDLER */
 	void		*handler_data;	/* the handler's, per request */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -118,7 +119,7 @@ ssl_reason(char *buf, size_t len)
 }
 
 static lnt_tls_t *
-tls_new(SSL_CTX *ctx, int fd)
+tls_alloc(void)
 {
 	lnt_tls_t *t = free_tls;
 
@@ -128,30 +129,48 @@ tls_new(SSL_CTX *ctx, int fd)
 		return NULL;
 	memset(t, 0, sizeof(*t));
 	t->magic = LNT_TLS_MAGIC;
-	if ((t->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(t->ssl, fd) != 1) {
-		SSL_free(t->ssl);
-		ERR_clear_error();
-		t->magic = 0;
-		t->next = free_tls;
-		free_tls = t;
-		return NULL;
-	}
-	SSL_set_app_data(t->ssl, t);
 	return t;
 }
 
+static void
+tls_free(lnt_tls_t *t)
+{
+	SSL_free(t->ssl);
+	free(t->subject);
+	t->magic = 0;
+	t->next = free_tls;
+	free_tls = t;
+}
+
+/* Give <t> its SSL object on <fd> with <ctx>; 0, or -1 out of memory. */
+static int
+tls_ssl(lnt_tls_t *t, SSL_CTX *ctx, int fd)
+{
+	if ((t->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_set_app_data(t->ssl, t);
+	return 0;
+}
+
+/*
+ * The SSL object is made only once the ClientHello has come (see
+ * first_record()): until then a client costs this small struct.
+ */
 void *
 lnt_tls_accept(lnt_listen_t *l, int fd)
 {
 	lnt_tls_site_t *tls = l->default_site->tls;
-	lnt_tls_t *t = tls_new(tls->ctxs[0].ctx, fd);
+	lnt_tls_t *t = tls_alloc();
 
 	if (t == NULL)
 		return NULL;
 	t->listen = l;
 	t->site = l->default_site;
 	t->tctx = &tls->ctxs[0];
-	SSL_set_accept_state(t->ssl);
 	return t;
 }
 
@@ -186,13 +205,17 @@ void *
 lnt_tls_connect(lnt_upstream_t *up, lnt_server_t *s, int fd)
 {
 	lnt_tls_upstream_t *tls = up->tls;
-	lnt_tls_t *t = tls_new(tls->ctx, fd);
+	lnt_tls_t *t = tls_alloc();
 	char buf[256];
 	const char *name;
 	bool ok = true;
 
 	if (t == NULL)
 		return NULL;
+	if (tls_ssl(t, tls->ctx, fd) == -1) {
+		tls_free(t);
+		return NULL;
+	}
 	t->server = s;
 	SSL_set_connect_state(t->ssl);
 	name = tls->sni != NULL ? tls->sni : address_host(s->address, buf,
@@ -324,6 +347,52 @@ verify_reason(SSL *ssl)
 	return v != X509_V_OK ? X509_verify_cert_error_string(v) : NULL;
 }
 
+/*
+ * Whether all of the first record of a client, its ClientHello, is queued
+ * on <fd>: 1 if so, 0 to wait for more, -1 (why in <why> of <len> bytes)
+ * when the client closed or sent no TLS handshake.  OpenSSL allocates
+ * some 50 KB as soon as a handshake starts, so a client that is silent or
+ * stalls in its first flight holds none of that, only kernel memory; and
+ * plain HTTP or garbage never reaches OpenSSL.
+ */
+static int
+first_record(int fd, char *why, size_t len)
+{
+	unsigned char h[5];
+	size_t rlen;
+	ssize_t n;
+	int avail;
+
+	do
+		n = recv(fd, h, sizeof(h), MSG_PEEK);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		snprintf(why, len, "%s", n == 0 ? "the client closed the "
+		    "connection" : strerror(errno));
+		return -1;
+	}
+	if (h[0] != 22) {	/* a handshake record (RFC 8446 5.1) */
+		snprintf(why, len, h[0] >= 'A' && h[0] <= 'Z' ? "plain HTTP, "
+		    "not a TLS handshake" : "not a TLS handshake (first byte "
+		    "0x%02x)", h[0]);
+		return -1;
+	}
+	if (n < (ssize_t)sizeof(h))
+		return 0;
+	rlen = (size_t)h[3] << 8 | h[4];
+	if (h[1] != 3 || rlen == 0 || rlen > RECORD_SIZE) {
+		snprintf(why, len, "not a TLS handshake record");
+		return -1;
+	}
+	/* Bytes still on their way raise another edge when they come. */
+	if (ioctl(fd, FIONREAD, &avail) == 0 && avail >= 0 &&
+	    (size_t)avail < sizeof(h) + rlen)
+		return 0;
+	return 1;
+}
+
 static int
 tls_handshake(int fd, void *ctx, char *why, size_t len)
 {
@@ -334,6 +403,15 @@ tls_handshake(int fd, void *ctx, char *why, size_t len)
 
 	if (t->done)
 		return 1;
+	if (t->ssl == NULL) {
+		if ((rc = first_record(fd, why, len)) != 1)
+			return rc;
+		if (tls_ssl(t, t->tctx->ctx, fd) == -1) {
+			snprintf(why, len, "out of memory");
+			return -1;
+		}
+		SSL_set_accept_state(t->ssl);
+	}
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_do_handshake(t->ssl);
@@ -399,11 +477,7 @@ tls_close(int fd, void *ctx)
 	lnt_tls_t *t = tls_get(ctx);
 
 	tls_shutdown(fd, t);
-	SSL_free(t->ssl);
-	free(t->subject);
-	t->magic = 0;
-	t->next = free_tls;
-	free_tls = t;
+	tls_free(t);
 }
 
 const lnt_io_t lnt_io_tls = {

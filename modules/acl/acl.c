@@ -130,6 +130,8 @@ typedef struct acl_limit {
 	lnt_connlimit_t	*conns;
 	uint32_t	 max;
 	pid_t		 registered;	/* this process's pid is in <head> */
+	int64_t		 reaped;	/* when this process last looked for
+					   dead workers (lnt_mod_now() ms) */
 	char		*where;		/* "file:line", for logs */
 } acl_limit_t;
 
@@ -425,7 +427,8 @@ add_entry(lnt_mod_cf_t *cf, const lnt_setting_t *s, const char *key,
 		return 0;
 	}
 	if (lnt_cidr_parse(e, &cidr, err, sizeof(err)) == -1) {
-		lnt_cf_error(cf, s, "%s: \"%s\": %s", key, e, err);
+		/* The message quotes the entry. */
+		lnt_cf_error(cf, s, "%s: %s", key, err);
 		return -1;
 	}
 	if (lnt_cidr_set_add(set, &cidr, NULL, 0, 0) == -1) {
@@ -1239,31 +1242,27 @@ infl_release(inflight_t *e)
 }
 
 /*
- * Before this worker first counts in <lim>'s zone, put its pid there.  A
- * worker that exits takes its pid out again, so a pid there whose
- * process is gone is a worker that crashed with requests counted: its
+ * A worker that exits takes its pid out of the zones it counted in, so a
+ * pid left in <lim>'s zone whose process is gone is a worker that died
+ * (crashed, or killed at shutdown_timeout) with requests counted: its
  * counts would never come back and would lock its clients out for good,
  * so every count of the zone is forgotten, as bucket.h advises.  Counts
  * of live workers are then too low for as long as their requests last.
- * Called with the zone locked.
+ * True if that happened.  Called with the zone locked.
  */
-static void
-conn_register(acl_limit_t *lim)
+static bool
+conn_reap(acl_limit_t *lim)
 {
 	conn_head_t *h = lim->head;
-	acl_limit_t **nr;
-	int free_slot = -1;
 	bool dead = false;
 
-	lim->registered = acl_pid;
+	lim->reaped = lnt_mod_now();
 	for (int i = 0; i < ACL_CONN_PIDS; i++) {
 		if (h->pids[i] != 0 && kill((pid_t)h->pids[i], 0) == -1 &&
 		    errno == ESRCH) {
 			dead = true;
 			h->pids[i] = 0;
 		}
-		if (h->pids[i] == 0 && free_slot == -1)
-			free_slot = i;
 	}
 	if (dead) {
 		lnt_connlimit_reset(lim->conns);
@@ -1271,6 +1270,25 @@ conn_register(acl_limit_t *lim)
 		    "worker died with requests counted; counting afresh",
 		    lim->where);
 	}
+	return dead;
+}
+
+/*
+ * Before this worker first counts in <lim>'s zone: forget what dead
+ * workers left, then put this worker's pid there.  Zone locked.
+ */
+static void
+conn_register(acl_limit_t *lim)
+{
+	conn_head_t *h = lim->head;
+	acl_limit_t **nr;
+	int free_slot = -1;
+
+	lim->registered = acl_pid;
+	(void)conn_reap(lim);
+	for (int i = 0; i < ACL_CONN_PIDS && free_slot == -1; i++)
+		if (h->pids[i] == 0)
+			free_slot = i;
 	if (free_slot == -1) {
 		lnt_mod_log(LNT_MOD_LOG_WARN, "acl: limit_conn at %s: more "
 		    "than %d workers count in the zone; a crash of this one "
@@ -1561,7 +1579,7 @@ check_auth(lnt_req_t *r, acl_auth_t *auth, const lnt_ip_t *ip,
 	lnt_bucket_rc_t brc;
 	lnt_mod_rc_t rc;
 	size_t len;
-	bool cached;
+	bool digested;
 
 	if ((v = lnt_req_header(r, "Authorization", &len)) == NULL)
 		return challenge(r, auth, "no credentials", NULL, who);
@@ -1570,8 +1588,8 @@ check_auth(lnt_req_t *r, acl_auth_t *auth, const lnt_ip_t *ip,
 		explicit_bzero(buf, sizeof(buf));
 		return challenge(r, auth, "no Basic credentials", NULL, who);
 	}
-	cached = cred_digest(auth->ht, user, pass, d) == 0;
-	if (cached && cache_hit(d, now)) {
+	digested = cred_digest(auth->ht, user, pass, d) == 0;
+	if (digested && cache_hit(d, now)) {
 		explicit_bzero(buf, sizeof(buf));
 		return LNT_MOD_CONTINUE;
 	}
@@ -1582,14 +1600,19 @@ check_auth(lnt_req_t *r, acl_auth_t *auth, const lnt_ip_t *ip,
 	if (brc != LNT_BUCKET_OK) {
 		explicit_bzero(buf, sizeof(buf));
 		retry_after(r, retry);
-		lnt_req_fail(r, brc == LNT_BUCKET_FULL ? 503 : 429,
-		    "acl: auth_basic \"%s\": more than %s password checks%s",
-		    auth->realm, ACL_AUTH_RATE, who);
+		if (brc == LNT_BUCKET_FULL)
+			lnt_req_fail(r, 503, "acl: auth_basic \"%s\": the zone "
+			    "counting password checks is full%s", auth->realm,
+			    who);
+		else
+			lnt_req_fail(r, 429, "acl: auth_basic \"%s\": more than "
+			    "%s password checks%s", auth->realm, ACL_AUTH_RATE,
+			    who);
 		return LNT_MOD_ERROR;
 	}
 	if (lnt_htpasswd_verify(auth->ht, user, pass)) {
 		/* Without a digest (out of memory) the next one hashes. */
-		if (cached)
+		if (digested)
 			cache_put(d, now);
 		rc = LNT_MOD_CONTINUE;
 	} else {
@@ -1614,6 +1637,10 @@ check_conn(lnt_req_t *r, acl_limit_t *lim, const lnt_ip_t *ip,
 	if (lim->registered != acl_pid)
 		conn_register(lim);
 	rc = lnt_connlimit_acquire(lim->conns, e.key, lim->max);
+	/* Before refusing, once a second: are these counts real? */
+	if (rc == LNT_BUCKET_LIMITED && lnt_mod_now() - lim->reaped >= 1000 &&
+	    conn_reap(lim))
+		rc = lnt_connlimit_acquire(lim->conns, e.key, lim->max);
 	lnt_zone_unlock(lim->zone);
 	if (rc == LNT_BUCKET_LIMITED) {
 		lnt_req_fail(r, 503, "acl: limit_conn at %s: %u requests in "

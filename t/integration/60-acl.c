@@ -355,15 +355,19 @@ START_TEST(basic_auth)
 	    "alice:%s\n"
 	    "bob:%s\n", hash_with("$2b$", 5, "alice pw"),
 	    sha512_hash("b0b:pw")));
+	th_write_file(th_path("401.html"), "who are you?\n");
 	acl_start("",
-	    "  auth_basic = { realm = \"Test Realm\"; file = \"htpasswd\"; };",
+	    "  auth_basic = { realm = \"Test Realm\"; file = \"htpasswd\"; };\n"
+	    "  error_pages = ( { status = 401; file = \"401.html\"; } );",
 	    "    { path = \"/open/\"; upstream = \"o\"; auth_basic = false; },\n"
 	    "    { path = \"/\"; upstream = \"o\"; }");
 
+	/* The challenge goes out with the site's own error page too. */
 	r = req("GET", "/id", "");
 	ck_assert_int_eq(r->status, 401);
 	ck_assert_pstr_eq(th_header(r, "WWW-Authenticate"),
 	    "Basic realm=\"Test Realm\", charset=\"UTF-8\"");
+	ck_assert_pstr_eq(r->body, "who are you?\n");
 	r = req("GET", "/id", basic("alice", "wrong"));
 	ck_assert_int_eq(r->status, 401);
 	ck_assert_int_eq(th_header_count(r, "WWW-Authenticate"), 1);
@@ -476,6 +480,7 @@ START_TEST(rate_limit_shared)
 		limited++;
 	}
 	ck_assert_int_eq(th_conn_read(slow)->status, 401);
+	th_conn_close(slow);
 	/* The hash outlasted the burst, or the test proves nothing. */
 	busy = pid_of_line("401: acl: auth_basic", -1);
 	other = pid_of_line("429: acl: limit_rate", busy);
@@ -530,11 +535,57 @@ START_TEST(limit_conn_slow_upstream)
 	ck_assert_msg(th_match(log_line("503: acl: limit_conn"),
 	    "limit_conn at [^ ]*/lintel\\.conf:8: 2 requests in progress"),
 	    "no 503 line");
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(th_conn_read(c[i])->status, 200);
+		th_conn_close(c[i]);
+	}
 	/* Both counts came back when those requests ended. */
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(status_of("GET", "/id", ""), 200);
+}
+END_TEST
+
+/*
+ * A worker killed with a request counted would lock its client out for
+ * good: the worker that replaces it finds the dead one's pid in the zone
+ * and counts afresh.
+ */
+START_TEST(limit_conn_dead_worker)
+{
+	const char	*log;
+	pid_t		 kids[64];
+	size_t		 n;
+	th_conn_t	*c;
+	th_resp_t	*r = NULL;
+	int64_t		 end;
+
+	th_allow_log("signal 9");
+	acl_start("", "  limit_conn = { max = 1; };",
+	    "    { path = \"/\"; upstream = \"o\"; }");
+	c = th_conn_open(th_portn(1));
+	th_conn_sendf(c, "GET /delay/10000 HTTP/1.1\r\nHost: x\r\n\r\n");
+	end = th_deadline(TH_IO_MS);
+	while (th_origin_count(origin, "GET /delay/") < 1 && !th_expired(end))
+		th_nap();
+	ck_assert_int_eq(status_of("GET", "/id", ""), 503);
+
+	/* Kill every worker (not the helper) while the count is held. */
+	log = log_line("#helper:");
+	n = th_children(th_master(), kids, TH_NELEM(kids));
+	for (size_t i = 0; i < n; i++)
+		if (strstr(log, th_printf(" %d#helper:", (int)kids[i])) == NULL)
+			ck_assert_int_eq(kill(kids[i], SIGKILL), 0);
+	th_conn_close(c);
+	end = th_deadline(TH_START_MS);
+	do {
+		if ((r = th_try_get(th_portn(1), "/id")) != NULL &&
+		    r->status == 200)
+			break;
+		th_nap();
+	} while (!th_expired(end));
+	ck_assert_msg(r != NULL && r->status == 200, "still refused: %d",
+	    r != NULL ? r->status : -1);
+	log_line("a worker died with requests counted; counting afresh");
 }
 END_TEST
 
@@ -556,8 +607,8 @@ START_TEST(load_errors)
 	    "lintel\\.conf:6: acl: auth_basic: [^ ]*/plain:2: user 'bob': "
 	    "unsupported or plain-text hash");
 	refused(th_printf("%s  acl = ( { allow = \"10.0.0.1/8\"; } );\n%s",
-	    head, tail), "lintel\\.conf:6: acl: allow: \"10\\.0\\.0\\.1/8\": "
-	    "host bits set");
+	    head, tail), "lintel\\.conf:6: acl: allow: host bits set in "
+	    "10\\.0\\.0\\.1/8 \\(the network is 10\\.0\\.0\\.0/8\\)");
 	refused(th_printf("%s  acl = ( { deny = \"all\"; methd = \"GET\"; } );"
 	    "\n%s", head, tail), "lintel\\.conf:6: acl: rule: unknown key "
 	    "'methd' \\(did you mean 'method'\\?\\)");
@@ -585,6 +636,27 @@ START_TEST(load_errors)
 }
 END_TEST
 
+/* Every key of the module has an entry in lintel-acl(5). */
+START_TEST(man_page)
+{
+	static const char *const keys[] = {
+		"acl", "auth_basic", "limit_rate", "limit_conn",
+		"trusted_proxies", "allow", "deny", "method", "path", "header"
+	};
+	const char	*page, *conf5;
+
+	page = th_read_file(th_printf("%s/man/lintel-acl.5", th_srcdir()));
+	conf5 = th_read_file(th_printf("%s/man/lintel.conf.5", th_srcdir()));
+	ck_assert_ptr_nonnull(page);
+	ck_assert_ptr_nonnull(conf5);
+	for (size_t i = 0; i < TH_NELEM(keys); i++)
+		ck_assert_msg(th_match(page, th_printf("\n\\.It Ic %s( |\n)",
+		    keys[i])), "no entry for %s in lintel-acl.5", keys[i]);
+	ck_assert_msg(th_match(conf5, "\\.Xr lintel-acl 5"),
+	    "lintel.conf.5 does not refer to lintel-acl(5)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -600,6 +672,8 @@ main(void)
 	TH_TEST(s, rate_limit_shared);
 	TH_TEST(s, rate_survives_reload);
 	TH_TEST(s, limit_conn_slow_upstream);
+	TH_TEST(s, limit_conn_dead_worker);
 	TH_TEST(s, load_errors);
+	TH_TEST(s, man_page);
 	return th_run(s);
 }
