@@ -49,6 +49,7 @@ struct lnt_server_s {
 	bool			 backup;
 	int			 rr_current;	/* worker-local round-robin state */
 	lnt_pconn_t		*idle;		/* worker-local idle connections */
+	char			 addr_text[64];	/* formatted on first use */
 	void			*tls_session;	/* worker-local SSL_SESSION to
 						   resume, or NULL */
 };

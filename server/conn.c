@@ -362,8 +362,17 @@ lnt_conn_request_done(lnt_conn_t *c)
 	c->requests++;
 	if (!c->keepalive || lnt_conn_draining || c->eof ||
 	    c->limits->keepalive_timeout == 0) {
-		/* Unread request bytes would turn close() into a reset. */
-		if (c->eof && (c->in == NULL || lnt_buf_len(c->in) == 0))
+		bool nothing_unread = (c->in == NULL ||
+		    lnt_buf_len(c->in) == 0) && !c->readable;
+		/* The client asked to close, sent no body and nothing after:
+		 * it will send no more, so a plain close loses nothing. */
+		bool client_closes = c->req.started && (c->req.conn_close ||
+		    (c->req.version == 10 && !c->req.conn_keepalive)) &&
+		    lnt_http_request_body(&c->req) == LNT_BODY_NONE;
+
+		/* Otherwise unread request bytes would turn close() into a
+		 * reset that can destroy the response: linger first. */
+		if (nothing_unread && (c->eof || client_closes))
 			lnt_conn_close(c);
 		else
 			linger(c);

@@ -196,8 +196,11 @@ connect_next(lnt_conn_t *c)
 		fail(c, 502, "no server of the upstream could be reached");
 		return;
 	}
-	lnt_addr_format((struct sockaddr *)&u->server->addr, u->addr,
-	    sizeof(u->addr));
+	/* Formatted once per server and worker, not per request. */
+	if (u->server->addr_text[0] == '\0')
+		lnt_addr_format((struct sockaddr *)&u->server->addr,
+		    u->server->addr_text, sizeof(u->server->addr_text));
+	memcpy(u->addr, u->server->addr_text, sizeof(u->addr));
 	if (build_request_head(c) == -1) {
 		fail(c, 500, "cannot build the upstream request head");
 		return;
