@@ -101,9 +101,12 @@ lnt_tls_init(void)
 	    OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
 }
 
-/* The reason OpenSSL gives for its last error, into <buf>; clears it. */
-static const char *
-ssl_reason(char *buf, size_t len)
+/*
+ * The reason OpenSSL gives for its last error, written into <buf> of <len>
+ * bytes, which is returned; clears OpenSSL's error queue.
+ */
+const char *
+lnt_tls_reason(char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -431,7 +434,7 @@ tls_handshake(int fd, void *ctx, char *why, size_t len)
 		ERR_clear_error();
 		return -1;
 	}
-	ssl_reason(reason, sizeof(reason));
+	lnt_tls_reason(reason, sizeof(reason));
 	/* Whose certificate did not verify, and why (server or client's). */
 	if ((v = verify_reason(t->ssl)) != NULL)
 		snprintf(why, len, "%s: %s", reason, v);

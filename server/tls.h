@@ -23,6 +23,9 @@ extern const lnt_io_t	lnt_io_tls;
 /* OpenSSL's process-wide setup; once, in the master, before any context. */
 void		 lnt_tls_init(void);
 
+/* OpenSSL's reason for its last error, into <buf> of <len>; clears it. */
+const char	*lnt_tls_reason(char *buf, size_t len);
+
 /*
  * TLS state for the socket <fd> accepted on the tls listener <l>, in
  * server mode, with the context of the listener's default site until SNI

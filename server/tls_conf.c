@@ -44,23 +44,6 @@ typedef struct pem {
 	size_t		  nnames;
 } pem_t;
 
-/* The reason OpenSSL gives for its last error, into <buf>; clears it. */
-static const char *
-reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	if (r != NULL)
-		snprintf(buf, len, "%s", r);
-	else if (e != 0)
-		ERR_error_string_n(e, buf, len);
-	else
-		snprintf(buf, len, "unknown error");
-	ERR_clear_error();
-	return buf;
-}
-
 /* Never prompt for a passphrase: a daemon has no one to ask. */
 static int
 no_password(char *buf, int size, int rwflag, void *u)
@@ -160,7 +143,7 @@ read_cert(const char *path, pem_t *p, char *why, size_t len)
 	ERR_clear_error();
 	p->x = PEM_read_bio_X509_AUX(b, NULL, no_password, NULL);
 	if (p->x == NULL) {
-		snprintf(why, len, "no certificate: %s", reason(buf,
+		snprintf(why, len, "no certificate: %s", lnt_tls_reason(buf,
 		    sizeof(buf)));
 		BIO_free(b);
 		return -1;
@@ -175,7 +158,7 @@ read_cert(const char *path, pem_t *p, char *why, size_t len)
 	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 		ERR_clear_error();		/* the end of the file */
 	} else if (e != 0) {
-		snprintf(why, len, "bad chain certificate: %s", reason(buf,
+		snprintf(why, len, "bad chain certificate: %s", lnt_tls_reason(buf,
 		    sizeof(buf)));
 		return -1;
 	}
@@ -231,7 +214,7 @@ read_key(const char *path, pem_t *p, char *why, size_t len)
 		snprintf(why, len, "the key is encrypted; lintel reads "
 		    "unencrypted keys only");
 	} else
-		snprintf(why, len, "no private key: %s", reason(buf,
+		snprintf(why, len, "no private key: %s", lnt_tls_reason(buf,
 		    sizeof(buf)));
 	return -1;
 }
@@ -251,7 +234,7 @@ read_pair(const char *cert, const char *key, pem_t *p, const char **what,
 		return -1;
 	if (X509_check_private_key(p->x, p->pkey) != 1) {
 		snprintf(why, len, "does not match the certificate %s: %s",
-		    cert, reason(buf, sizeof(buf)));
+		    cert, lnt_tls_reason(buf, sizeof(buf)));
 		return -1;
 	}
 	return 0;
@@ -338,7 +321,7 @@ server_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls)
 	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		lnt_conf_error(cf, s, "tls: %s", reason(buf, sizeof(buf)));
+		lnt_conf_error(cf, s, "tls: %s", lnt_tls_reason(buf, sizeof(buf)));
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, tls->min_version == LNT_TLS_V13 ?
@@ -362,19 +345,19 @@ server_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls)
 	SSL_CTX_set_default_passwd_cb(ctx, no_password);
 	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1) {
 		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
-		    "cipher in \"%s\": %s", tls->ciphers, reason(buf,
+		    "cipher in \"%s\": %s", tls->ciphers, lnt_tls_reason(buf,
 		    sizeof(buf)));
 		goto fail;
 	}
 	if (SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1) {
 		lnt_conf_error(cf, member(s, "ciphersuites"), "ciphersuites: "
-		    "\"%s\": %s", tls->ciphersuites, reason(buf,
+		    "\"%s\": %s", tls->ciphersuites, lnt_tls_reason(buf,
 		    sizeof(buf)));
 		goto fail;
 	}
 	if (SSL_CTX_set1_groups_list(ctx, tls->groups) != 1) {
 		lnt_conf_error(cf, member(s, "groups"), "groups: \"%s\": %s",
-		    tls->groups, reason(buf, sizeof(buf)));
+		    tls->groups, lnt_tls_reason(buf, sizeof(buf)));
 		goto fail;
 	}
 	if (cc != NULL && cc->ca != NULL) {
@@ -382,7 +365,7 @@ server_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls)
 		    (cas = SSL_load_client_CA_file(cc->ca)) == NULL) {
 			lnt_conf_error(cf, member(member(s,
 			    "client_certificate"), "ca"), "ca: %s: %s", cc->ca,
-			    reason(buf, sizeof(buf)));
+			    lnt_tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		SSL_CTX_set_client_CA_list(ctx, cas);
@@ -459,7 +442,7 @@ check_ocsp(const unsigned char *der, size_t len, const pem_t *p,
 
 	*next = 0;
 	if (resp == NULL) {
-		snprintf(why, wlen, "not a DER OCSP response: %s", reason(buf,
+		snprintf(why, wlen, "not a DER OCSP response: %s", lnt_tls_reason(buf,
 		    sizeof(buf)));
 		return why;
 	}
@@ -589,7 +572,7 @@ load_cert(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls,
 		goto done;
 	if (use_pem(tc->ctx, &p) == -1) {
 		lnt_conf_error_at(cf, cc->file, cc->line, "cert: %s: %s",
-		    cc->cert, reason(buf, sizeof(buf)));
+		    cc->cert, lnt_tls_reason(buf, sizeof(buf)));
 		goto done;
 	}
 	if (cc->ocsp_response != NULL)
@@ -747,7 +730,7 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		lnt_conf_error(cf, s, "tls: %s", reason(buf, sizeof(buf)));
+		lnt_conf_error(cf, s, "tls: %s", lnt_tls_reason(buf, sizeof(buf)));
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -764,7 +747,7 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 		    1) {
 			lnt_conf_error(cf, member(s, "ca"), "ca: %s: %s",
 			    tls->ca != NULL ? tls->ca : "the system's CA "
-			    "bundle", reason(buf, sizeof(buf)));
+			    "bundle", lnt_tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -785,7 +768,7 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 		}
 		if (use_pem(ctx, &p) == -1) {
 			lnt_conf_error(cf, member(s, "cert"), "cert: %s: %s",
-			    tls->cert, reason(buf, sizeof(buf)));
+			    tls->cert, lnt_tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		pem_free(&p);
