@@ -48,6 +48,7 @@ static void	client_event(lnt_event_t *ev, uint32_t events);
 static void	client_timeout(lnt_timer_t *t);
 static void	read_head(lnt_conn_t *c);
 static void	start_tls(lnt_conn_t *c);
+static void	conn_start(lnt_conn_t *c);
 
 static lnt_conn_t *
 conn_alloc(void)
@@ -125,7 +126,17 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 		conns->prev = c;
 	conns = c;
 	nconns++;
-	if (l->tls) {
+	conn_start(c);
+}
+
+/*
+ * The connection is accepted (and any PROXY protocol header read): TLS
+ * handshake or first request next.
+ */
+static void
+conn_start(lnt_conn_t *c)
+{
+	if (c->listen->tls) {
 		start_tls(c);
 		return;
 	}

@@ -265,13 +265,16 @@ build_hooks(lnt_conf_t *conf)
 	for (size_t i = 0; i < conf->nmods; i++) {
 		const lnt_mod_hook_t *k = conf->mods[i].desc->hooks;
 
-		for (; k && k->handler; k++) {
-			if ((unsigned)k->phase >= LNT_PHASE_COUNT)
+		for (; k && (k->handler || k->body); k++) {
+			/* A body filter has its own signature: only there. */
+			if ((unsigned)k->phase >= LNT_PHASE_COUNT ||
+			    (k->phase == LNT_PHASE_BODY_FILTER) !=
+			    (k->body != NULL))
 				continue;
 			h->v[k->phase] = lnt_xrealloc(h->v[k->phase],
 			    (h->n[k->phase] + 1) * sizeof(lnt_hook_t));
 			h->v[k->phase][h->n[k->phase]++] = (lnt_hook_t){
-			    k->handler, k->order, i };
+			    k->handler, k->order, i, k->body };
 		}
 	}
 	/* By order, then by the order of the modules list. */

@@ -23,6 +23,7 @@ typedef struct lnt_hook_s {
 	lnt_mod_handler_t	 handler;
 	int			 order;
 	size_t			 mod;		/* index in conf->mods */
+	lnt_mod_body_filter_t	 body;		/* BODY_FILTER hooks */
 } lnt_hook_t;
 
 typedef struct lnt_hooks_s {

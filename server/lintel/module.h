@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a change here breaks compiled modules. */
-#define LNT_MODULE_ABI		1
+#define LNT_MODULE_ABI		2
 
 /* Where a key may appear (bits). */
 #define LNT_MOD_TOP		0x01
@@ -29,13 +29,20 @@ typedef struct config_setting_t	lnt_setting_t;	/* a config value (opaque) */
 
 /* The request phases, in the order a request goes through them. */
 typedef enum lnt_phase {
+	LNT_PHASE_CONNECT,	/* connection accepted (after any PROXY
+				   protocol header, before TLS and the first
+				   request); may close it */
 	LNT_PHASE_POST_READ,	/* head read, before the site's rules */
 	LNT_PHASE_REWRITE,	/* site chosen; may change the URI */
 	LNT_PHASE_ROUTE_REWRITE, /* route chosen; may change the URI and
 				   ask for routing again (lnt_req_set_uri) */
 	LNT_PHASE_ACCESS,	/* route chosen; may refuse */
 	LNT_PHASE_CONTENT,	/* may answer instead of the route */
+	LNT_PHASE_UPSTREAM_SELECT, /* before each attempt to connect to the
+				   route's upstream: may choose the server */
 	LNT_PHASE_HEADER_FILTER, /* response head about to be sent */
+	LNT_PHASE_BODY_FILTER,	/* response body, piece by piece, for the
+				   modules that asked (lnt_resp_filter_body) */
 	LNT_PHASE_LOG,		/* request finished */
 	LNT_PHASE_COUNT
 } lnt_phase_t;
@@ -44,7 +51,9 @@ typedef enum lnt_phase {
 typedef enum lnt_mod_rc {
 	LNT_MOD_CONTINUE,	/* next handler, then next phase */
 	LNT_MOD_DONE,		/* a response was produced: skip the rest */
-	LNT_MOD_ERROR		/* failed: lnt_req_fail() said how */
+	LNT_MOD_ERROR,		/* failed: lnt_req_fail() said how */
+	LNT_MOD_SUSPEND		/* waiting for something (a timer…): the
+				   module calls lnt_req_resume() later */
 } lnt_mod_rc_t;
 
 /*
@@ -54,10 +63,22 @@ typedef enum lnt_mod_rc {
  */
 typedef lnt_mod_rc_t (*lnt_mod_handler_t)(lnt_req_t *r, void *conf);
 
+/*
+ * A BODY_FILTER handler: <data>, <len> is the next piece of the response
+ * body (any chunked framing already removed); <last> is set on the final
+ * call, whose piece may be empty.  The filter passes its output on with
+ * lnt_body_emit(), at once or on a later call; what it does not emit is
+ * dropped.  LNT_MOD_ERROR aborts the response (the head is out: the
+ * connection is closed).
+ */
+typedef lnt_mod_rc_t (*lnt_mod_body_filter_t)(lnt_req_t *r, void *conf,
+		    const void *data, size_t len, bool last);
+
 typedef struct lnt_mod_hook_s {
 	lnt_phase_t		 phase;
-	lnt_mod_handler_t	 handler;
+	lnt_mod_handler_t	 handler;	/* every phase but BODY_FILTER */
 	int			 order;		/* lower runs first */
+	lnt_mod_body_filter_t	 body;		/* BODY_FILTER */
 } lnt_mod_hook_t;
 
 /*
@@ -85,13 +106,20 @@ typedef struct lnt_module_s {
 	/* Fill what <child> left unset from <parent> (top→site→route). */
 	void			 (*merge_conf)(const void *parent, void *child);
 	void			 (*free_conf)(unsigned scope, void *conf);
+	/* In the master right after loading, before any key is read: the
+	 * place for lnt_var_define(); -1 refuses the config. */
+	int			 (*preconfig)(lnt_mod_cf_t *cf);
 	/* In the master after the config loaded, before fork; -1 refuses
 	 * the config (report with lnt_cf_error first). */
 	int			 (*master_init)(lnt_mod_cf_t *cf);
+	/* In the master on a reload (HUP), after master_init of the new
+	 * config; -1 refuses the new config and the old one keeps serving. */
+	int			 (*reload)(lnt_mod_cf_t *cf);
 	/* In each worker before it serves; -1 makes the worker exit. */
 	int			 (*worker_init)(void);
 	void			 (*worker_exit)(void);
-	const lnt_mod_hook_t	*hooks;		/* ended by a NULL handler */
+	/* Ended by an entry with neither handler nor body. */
+	const lnt_mod_hook_t	*hooks;
 } lnt_module_t;
 
 /* --- config values -------------------------------------------------- */
@@ -193,6 +221,93 @@ const char	*lnt_resp_header(const lnt_req_t *r, const char *name,
 /* Send <value> instead of every upstream field <name>. */
 int		 lnt_resp_set_header(lnt_req_t *r, const char *name,
 		    const char *value);
+
+/* --- suspending, request memory, variables --------------------------- */
+
+/*
+ * Go on with a request whose handler returned LNT_MOD_SUSPEND, at the next
+ * turn of the event loop: with LNT_MOD_CONTINUE the handler after it runs;
+ * with LNT_MOD_DONE or LNT_MOD_ERROR the module answered meanwhile
+ * (lnt_req_respond, lnt_req_fail).  While suspended the client is not
+ * read; if it goes away the request ends and its cleanups run, so a
+ * module cancels what would resume it from a cleanup.
+ */
+void		 lnt_req_resume(lnt_req_t *r, lnt_mod_rc_t rc);
+
+/* <size> zeroed bytes that live until the request ends; NULL if out of
+ * memory. */
+void		*lnt_req_alloc(lnt_req_t *r, size_t size);
+/* Call <fn>(<data>) when the request ends, however it ends (last added,
+ * first called); -1 if out of memory. */
+int		 lnt_req_cleanup_add(lnt_req_t *r, void (*fn)(void *data),
+		    void *data);
+/* Per-request state of module <m> (its descriptor), NULL until set. */
+void		*lnt_req_ctx(const lnt_req_t *r, const lnt_module_t *m);
+int		 lnt_req_set_ctx(lnt_req_t *r, const lnt_module_t *m,
+		    void *ctx);
+
+/*
+ * The value of variable <name> (without '$') for the request: lintel's
+ * (those of access_log templates: host, uri, args, scheme, remote_addr,
+ * request_method, status, http_NAME…), those modules define and those set
+ * with lnt_req_set_var().  NULL when unknown or empty.  The value lives
+ * until the request ends.
+ */
+const char	*lnt_req_var(lnt_req_t *r, const char *name, size_t *len);
+/* Set request variable <name> (copied) for later phases and the access
+ * log; -1 if out of memory. */
+int		 lnt_req_set_var(lnt_req_t *r, const char *name,
+		    const char *value, size_t len);
+/*
+ * From preconfig: define variable <name>, computed by <get> for a request
+ * when asked for; <get> returns NULL for "not set".  Known to every
+ * module and to access_log templates.  -1 (reported) if lintel or another
+ * module already defines it.
+ */
+typedef const char *(*lnt_var_get_t)(lnt_req_t *r, void *data, size_t *len);
+int		 lnt_var_define(lnt_mod_cf_t *cf, const char *name,
+		    lnt_var_get_t get, void *data);
+
+/* --- connections, upstream choice, body filters ---------------------- */
+
+/* The address of the TCP peer (a load balancer when the PROXY protocol
+ * is on), and the client address announced in its PROXY header (NULL
+ * without one). */
+const char	*lnt_req_peer_addr(const lnt_req_t *r);
+const char	*lnt_req_proxy_protocol_addr(const lnt_req_t *r);
+
+/*
+ * UPSTREAM_SELECT: the route's upstream servers, server <i> as
+ * "address:port" with its weight, and whether it may be tried now (not
+ * already tried for this request); choose one for this attempt (-1 when it
+ * may not be tried).  Without a choice lintel uses its weighted
+ * round-robin.
+ */
+unsigned	 lnt_req_upstream_servers(const lnt_req_t *r);
+const char	*lnt_req_upstream_server(const lnt_req_t *r, unsigned i,
+		    int *weight, bool *usable);
+int		 lnt_req_select_server(lnt_req_t *r, unsigned i);
+
+/*
+ * From HEADER_FILTER: module <m>'s BODY_FILTER handler is to see this
+ * response's body.  lintel then drops Content-Length and sends the body
+ * chunked (close-delimited to HTTP/1.0 clients).  -1 if the response has
+ * no body (HEAD, 204, 304) or it cannot be filtered.
+ */
+int		 lnt_resp_filter_body(lnt_req_t *r, const lnt_module_t *m);
+/* From a BODY_FILTER handler: pass <len> bytes on to the next filter or
+ * the client (copied); -1 if out of memory. */
+int		 lnt_body_emit(lnt_req_t *r, const void *data, size_t len);
+
+/* --- timers ----------------------------------------------------------- */
+
+typedef struct lnt_mod_timer_s	lnt_mod_timer_t;
+
+/* In a worker: call <fn>(<data>) once, <msec> from now; NULL if out of
+ * memory.  The handle is freed after the call or by the cancel. */
+lnt_mod_timer_t	*lnt_mod_timer_add(int64_t msec, void (*fn)(void *data),
+		    void *data);
+void		 lnt_mod_timer_cancel(lnt_mod_timer_t *t);
 
 /* --- shared memory and time ---------------------------------------- */
 

@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "th.h"
+#include "lintel/module.h"
+
+#define LNT_STRINGIFY_(x)	#x
+#define LNT_STRINGIFY(x)	LNT_STRINGIFY_(x)
 
 static th_origin_t	*origin;
 
@@ -91,7 +95,7 @@ START_TEST(load_errors)
 	    "path = \"/\"; upstream = \"o\"; } ); } );\n",
 	    getenv("LNT_BUILDDIR")),
 	    "lintel\\.conf:2: modules: .*badabi\\.so was built for module "
-	    "API 42; this lintel has API 1");
+	    "API 1000; this lintel has API " LNT_STRINGIFY(LNT_MODULE_ABI));
 	/* The module's own check, with its name, file and line. */
 	refused(TH_BASE "module_path = \"@MODDIR@\";\n"
 	    "modules = [ \"example\" ];\n"
