@@ -34,6 +34,8 @@ struct out {
 	char	 buf[LINE_MAX_BYTES];
 	size_t	 len;
 	size_t	 cap;		/* bytes usable before the final newline */
+	bool	 raw;		/* one value for lnt_req_var: unescaped,
+				   nothing for a missing one */
 };
 
 typedef void	(*var_fn)(struct out *, const lnt_access_rec_t *, bool);
@@ -43,12 +45,12 @@ struct var {
 	var_fn		 fn;
 };
 
-enum op_kind { OP_LITERAL, OP_VAR, OP_HEADER };
+enum op_kind { OP_LITERAL, OP_VAR, OP_HEADER, OP_EXT };
 
 struct op {
 	enum op_kind	 kind;
 	char		*text;		/* literal, or the header name */
-	size_t		 len;
+	size_t		 len;		/* OP_EXT: the variable's index */
 	var_fn		 fn;
 };
 
@@ -107,6 +109,10 @@ put_text(struct out *o, const char *s, size_t n)
 	char hex[5];
 	unsigned char c;
 
+	if (o->raw) {
+		put(o, s, n);
+		return;
+	}
 	if (end > o->cap)
 		end = o->cap;
 	for (i = 0; i < n && o->len < end; i++) {
@@ -179,6 +185,14 @@ put_json_text(struct out *o, const char *s, size_t n, size_t limit)
 	}
 }
 
+/* A missing value: "-", null in JSON, nothing for lnt_req_var. */
+static void
+put_none(struct out *o, bool json)
+{
+	if (!o->raw)
+		put_s(o, json ? "null" : "-");
+}
+
 /* A text field, "-" when missing, escaped for the mode <json>. */
 static void
 put_field(struct out *o, const char *s, size_t n, bool json)
@@ -188,7 +202,7 @@ put_field(struct out *o, const char *s, size_t n, bool json)
 		put_json_text(o, s, n, JSON_RESERVE);
 		put_s(o, "\"");
 	} else if (s == NULL || n == 0)
-		put_s(o, "-");
+		put_none(o, false);
 	else
 		put_text(o, s, n);
 }
@@ -197,7 +211,7 @@ static void
 put_cstr(struct out *o, const char *s, bool json)
 {
 	if (s == NULL || *s == '\0')
-		put_s(o, json ? "null" : "-");
+		put_none(o, json);
 	else
 		put_field(o, s, strlen(s), json);
 }
@@ -206,7 +220,7 @@ static void
 put_str(struct out *o, lnt_str_t s, bool json)
 {
 	if (s.len == 0)
-		put_s(o, json ? "null" : "-");
+		put_none(o, json);
 	else
 		put_field(o, s.p, s.len, json);
 }
@@ -216,7 +230,7 @@ static void
 put_seconds(struct out *o, lnt_msec_t ms, bool json)
 {
 	if (ms < 0)
-		put_s(o, json ? "null" : "-");
+		put_none(o, json);
 	else
 		putf(o, "%lld.%03lld", (long long)(ms / 1000),
 		    (long long)(ms % 1000));
@@ -290,7 +304,7 @@ static void
 v_request(struct out *o, const lnt_access_rec_t *r, bool json)
 {
 	if (r->method.len == 0) {
-		put_s(o, "-");
+		put_none(o, false);
 		return;
 	}
 	put_text(o, r->method.p, r->method.len);
@@ -355,7 +369,7 @@ static void
 v_status(struct out *o, const lnt_access_rec_t *r, bool json)
 {
 	if (r->status <= 0)
-		put_s(o, json ? "null" : "-");
+		put_none(o, json);
 	else
 		putf(o, "%d", r->status);
 }
@@ -388,7 +402,7 @@ static void
 v_upstream_status(struct out *o, const lnt_access_rec_t *r, bool json)
 {
 	if (r->upstream_status <= 0)
-		put_s(o, json ? "null" : "-");
+		put_none(o, json);
 	else
 		putf(o, "%d", r->upstream_status);
 }
@@ -412,6 +426,21 @@ v_connection(struct out *o, const lnt_access_rec_t *r, bool json)
 	putf(o, "%llu", (unsigned long long)r->conn_id);
 }
 
+static void
+v_proxy_protocol_addr(struct out *o, const lnt_access_rec_t *r, bool json)
+{
+	put_cstr(o, r->proxy_protocol_addr, json);
+}
+
+static void
+v_proxy_protocol_port(struct out *o, const lnt_access_rec_t *r, bool json)
+{
+	if (r->proxy_protocol_addr == NULL || r->proxy_protocol_port < 0)
+		put_cstr(o, NULL, json);
+	else
+		putf(o, "%d", r->proxy_protocol_port);
+}
+
 static const struct var vars[] = {
 	{ "remote_addr",		v_remote_addr },
 	{ "time_local",			v_time_local },
@@ -433,6 +462,8 @@ static const struct var vars[] = {
 	{ "upstream_response_time",	v_upstream_response_time },
 	{ "site",			v_site },
 	{ "connection",			v_connection },
+	{ "proxy_protocol_addr",	v_proxy_protocol_addr },
+	{ "proxy_protocol_port",	v_proxy_protocol_port },
 };
 
 /* A request header, "-" (or null) if absent or no lookup is wired. */
@@ -468,22 +499,79 @@ is_name_char(char c)
 	    (c >= '0' && c <= '9') || c == '_';
 }
 
+/* The formatter of lintel's variable <name> (<len> bytes), or NULL. */
+static var_fn
+core_var(const char *name, size_t len)
+{
+	for (size_t i = 0; i < LNT_NELEM(vars); i++)
+		if (strlen(vars[i].name) == len &&
+		    strncmp(vars[i].name, name, len) == 0)
+			return vars[i].fn;
+	return NULL;
+}
+
+/* $http_NAME: a request header. */
+static bool
+is_header_var(const char *name, size_t len)
+{
+	return len > 5 && strncmp(name, "http_", 5) == 0;
+}
+
+/* Whether lintel itself defines variable <name> of <len> bytes. */
+bool
+lnt_access_var_known(const char *name, size_t len)
+{
+	return is_header_var(name, len) || core_var(name, len) != NULL;
+}
+
+/*
+ * Lintel's variable <name> (<len> bytes) for <rec>, unescaped, into <buf>
+ * of <cap> bytes (cut to fit, NUL-ended).  Returns its length, 0 when it
+ * has no value, or -1 when lintel has no such variable.
+ */
+ssize_t
+lnt_access_var_text(const lnt_access_rec_t *rec, const char *name,
+    size_t len, char *buf, size_t cap)
+{
+	var_fn fn = core_var(name, len);
+	struct out o;
+
+	if (fn == NULL && !is_header_var(name, len))
+		return -1;
+	o.len = 0;
+	o.cap = sizeof(o.buf);
+	o.raw = true;
+	if (fn != NULL)
+		fn(&o, rec, false);
+	else
+		put_header(&o, rec, name + 5, len - 5, false);
+	if (o.len >= cap)
+		o.len = cap - 1;
+	memcpy(buf, o.buf, o.len);
+	buf[o.len] = '\0';
+	return (ssize_t)o.len;
+}
+
 /* Turn the variable <name> of <len> bytes into an op; false if unknown. */
 static bool
-add_var(lnt_access_log_t *log, const char *name, size_t len)
+add_var(lnt_access_log_t *log, const char *name, size_t len,
+    lnt_access_var_lookup_t lookup, const void *ctx)
 {
-	size_t i;
+	var_fn fn;
+	long ext;
 
-	if (len > 5 && strncmp(name, "http_", 5) == 0) {
+	if (is_header_var(name, len)) {
 		add_op(log, OP_HEADER, name + 5, len - 5, NULL);
 		return true;
 	}
-	for (i = 0; i < LNT_NELEM(vars); i++)
-		if (strlen(vars[i].name) == len &&
-		    strncmp(vars[i].name, name, len) == 0) {
-			add_op(log, OP_VAR, NULL, 0, vars[i].fn);
-			return true;
-		}
+	if ((fn = core_var(name, len)) != NULL) {
+		add_op(log, OP_VAR, NULL, 0, fn);
+		return true;
+	}
+	if (lookup != NULL && (ext = lookup(ctx, name, len)) >= 0) {
+		add_op(log, OP_EXT, NULL, (size_t)ext, NULL);
+		return true;
+	}
 	return false;
 }
 
@@ -492,7 +580,8 @@ add_var(lnt_access_log_t *log, const char *name, size_t len)
  * malloc'd message naming what is wrong.
  */
 static char *
-compile_template(lnt_access_log_t *log, const char *fmt)
+compile_template(lnt_access_log_t *log, const char *fmt,
+    lnt_access_var_lookup_t lookup, const void *ctx)
 {
 	const char *p = fmt, *lit, *name;
 	size_t len;
@@ -516,7 +605,7 @@ compile_template(lnt_access_log_t *log, const char *fmt)
 		if (braced && *p++ != '}')
 			return lnt_xasprintf("missing '}' after '${%.*s'",
 			    (int)len, name);
-		if (!add_var(log, name, len))
+		if (!add_var(log, name, len, lookup, ctx))
 			return lnt_xasprintf("unknown variable '$%.*s'",
 			    (int)len, name);
 	}
@@ -530,6 +619,17 @@ compile_template(lnt_access_log_t *log, const char *fmt)
  */
 lnt_access_log_t *
 lnt_access_log_compile(const char *path, const char *format, char **err)
+{
+	return lnt_access_log_compile_ext(path, format, NULL, NULL, err);
+}
+
+/*
+ * The same, knowing the variables <lookup> finds with <ctx> as well: at
+ * write time their values come from the record's ext callback.
+ */
+lnt_access_log_t *
+lnt_access_log_compile_ext(const char *path, const char *format,
+    lnt_access_var_lookup_t lookup, const void *ctx, char **err)
 {
 	lnt_access_log_t *log;
 
@@ -545,7 +645,7 @@ lnt_access_log_compile(const char *path, const char *format, char **err)
 		    "template, got an empty format");
 	else
 		*err = compile_template(log, strcmp(format, "combined") == 0 ?
-		    COMBINED_FORMAT : format);
+		    COMBINED_FORMAT : format, lookup, ctx);
 	if (*err != NULL) {
 		lnt_access_log_free(log);
 		return NULL;
@@ -691,6 +791,10 @@ format_template(const lnt_access_log_t *log, struct out *o,
 			put(o, op->text, op->len);
 		else if (op->kind == OP_HEADER)
 			put_header(o, r, op->text, op->len, false);
+		else if (op->kind == OP_EXT)
+			put_str(o, r->ext != NULL ?
+			    r->ext(r->ext_ctx, op->len) :
+			    (lnt_str_t){ NULL, 0 }, false);
 		else
 			op->fn(o, r, false);
 	}
@@ -711,6 +815,7 @@ lnt_access_log_write(lnt_access_log_t *log, const lnt_access_rec_t *rec)
 		return;
 	o.len = 0;
 	o.cap = sizeof(o.buf) - 1;
+	o.raw = false;
 	if (log->json)
 		format_json(&o, rec);
 	else

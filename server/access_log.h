@@ -25,10 +25,21 @@ struct lnt_access_rec_s {
 	lnt_msec_t	 upstream_time;	/* ms, -1 if no upstream */
 	const char	*site;		/* site label */
 	uint64_t	 conn_id;	/* connection number within the worker */
+	const char	*proxy_protocol_addr; /* client the PROXY header named,
+					   NULL without one */
+	int		 proxy_protocol_port; /* its port, -1 without one */
 	/* Request header lookup for $http_NAME (NAME with '_' for '-'). */
 	lnt_str_t	(*header)(const void *req, const char *name, size_t len);
 	const void	*req;
+	/* Variables modules define, by the index the compile lookup gave
+	 * (lnt_access_log_compile_ext); NULL: they have no value. */
+	lnt_str_t	(*ext)(const void *ctx, size_t idx);
+	const void	*ext_ctx;
 };
+
+/* Finds a variable lintel does not define: its index, or -1. */
+typedef long	(*lnt_access_var_lookup_t)(const void *ctx, const char *name,
+		    size_t len);
 
 /*
  * Compile an access log writing to <path> with <format> ("combined",
@@ -38,6 +49,21 @@ struct lnt_access_rec_s {
  */
 lnt_access_log_t *lnt_access_log_compile(const char *path, const char *format,
 		    char **err);
+/* The same, with the variables <lookup> finds with <ctx> as well. */
+lnt_access_log_t *lnt_access_log_compile_ext(const char *path,
+		    const char *format, lnt_access_var_lookup_t lookup,
+		    const void *ctx, char **err);
+
+/* Whether lintel itself defines variable <name> (<len> bytes). */
+bool		 lnt_access_var_known(const char *name, size_t len);
+/*
+ * Lintel's variable <name> for <rec>, unescaped, into <buf> of <cap> bytes
+ * (cut to fit, NUL-ended): its length, 0 when it has no value, -1 when
+ * lintel has no such variable.  The same table serves templates and
+ * lnt_req_var().
+ */
+ssize_t		 lnt_access_var_text(const lnt_access_rec_t *rec,
+		    const char *name, size_t len, char *buf, size_t cap);
 
 /* Where it writes and in which format it was compiled from (for -T). */
 const char	*lnt_access_log_path(const lnt_access_log_t *log);

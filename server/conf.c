@@ -41,6 +41,7 @@ struct pending_listen {
 	char				 text[64];
 	int				 backlog;	/* or LNT_UNSET */
 	bool				 tls;		/* the "tls" flag */
+	bool				 proxy_protocol;
 	const config_setting_t		*s;
 };
 
@@ -851,7 +852,7 @@ lnt_conf_regex(lnt_cf_t *cf, const lnt_key_t *key, const config_setting_t *s,
 void
 lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
     const struct sockaddr_storage *addr, socklen_t len, int backlog,
-    bool tls, const config_setting_t *s)
+    bool tls, bool proxy_protocol, const config_setting_t *s)
 {
 	struct pending_listen *p;
 	char text[64];
@@ -874,6 +875,7 @@ lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
 	memcpy(p->text, text, sizeof(text));
 	p->backlog = backlog;
 	p->tls = tls;
+	p->proxy_protocol = proxy_protocol;
 	p->s = s;
 }
 
@@ -979,6 +981,7 @@ listener_for(lnt_cf_t *cf, const struct pending_listen *p)
 	memcpy(l->text, p->text, sizeof(l->text));
 	l->backlog = LNT_UNSET;
 	l->tls = p->tls;
+	l->proxy_protocol = p->proxy_protocol;
 	l->fd = -1;
 	l->file = intern_file(cf, config_setting_source_file(p->s));
 	l->line = (int)config_setting_source_line(p->s);
@@ -997,6 +1000,12 @@ join_listener(lnt_cf_t *cf, const struct pending_listen *p, lnt_listen_t *l)
 		lnt_conf_error(cf, p->s, "listen: %s is %s here but %s at "
 		    "%s:%d", l->text, p->tls ? "tls" : "not tls",
 		    l->tls ? "tls" : "not tls", l->file, l->line);
+	/* Nor can a socket tell which clients send a PROXY header. */
+	if (p->proxy_protocol != l->proxy_protocol)
+		lnt_conf_error(cf, p->s, "listen: %s is %s here but %s at "
+		    "%s:%d", l->text, p->proxy_protocol ? "proxy_protocol" :
+		    "not proxy_protocol", l->proxy_protocol ?
+		    "proxy_protocol" : "not proxy_protocol", l->file, l->line);
 	if (p->backlog != LNT_UNSET) {
 		if (l->backlog != LNT_UNSET && l->backlog != p->backlog) {
 			lnt_conf_error(cf, p->s, "listen: backlog=%d for %s "
@@ -1253,8 +1262,8 @@ cf_free(lnt_cf_t *cf)
  * <errors> as "file:line: message".  Returns the new conf, owned by the
  * caller (lnt_conf_free()), or NULL if there was any error.
  */
-lnt_conf_t *
-lnt_conf_load(const char *path, lnt_strlist_t *errors)
+static lnt_conf_t *
+load(const char *path, lnt_strlist_t *errors, bool reloading)
 {
 	lnt_cf_t cf;
 	config_t cfg;
@@ -1272,6 +1281,9 @@ lnt_conf_load(const char *path, lnt_strlist_t *errors)
 		lnt_module_load_all(&cf, cf.root);
 		lnt_conf_walk(&cf, cf.root, LNT_SCOPE_TOP, cf.conf);
 		finish(&cf);
+		/* Modules see a reload only of a config that is valid. */
+		if (reloading && cf.nerrors == 0)
+			lnt_module_reload(&cf);
 	}
 	config_destroy(&cfg);
 	cf_free(&cf);
@@ -1280,6 +1292,18 @@ lnt_conf_load(const char *path, lnt_strlist_t *errors)
 		return NULL;
 	}
 	return cf.conf;
+}
+
+lnt_conf_t *
+lnt_conf_load(const char *path, lnt_strlist_t *errors)
+{
+	return load(path, errors, false);
+}
+
+lnt_conf_t *
+lnt_conf_reload(const char *path, lnt_strlist_t *errors)
+{
+	return load(path, errors, true);
 }
 
 static void

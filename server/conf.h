@@ -33,6 +33,8 @@ struct lnt_listen_s {
 	char			 text[64];	/* "127.0.0.1:8080", "[::1]:8080" */
 	int			 backlog;	/* default 511 */
 	bool			 tls;		/* the "tls" flag */
+	bool			 proxy_protocol; /* the flag: a PROXY header
+						   comes first */
 	int			 fd;		/* -1 until the master binds it */
 	lnt_site_t		**sites;	/* sites on this address, config order */
 	size_t			 nsites;
@@ -183,6 +185,10 @@ struct lnt_conf_s {
 	size_t		  nmods;
 	void		**mconf;	/* per loaded module: top-level conf */
 	struct lnt_hooks_s *hooks;	/* phase handlers, sorted */
+	struct lnt_var_s *vars;		/* variables modules define */
+	size_t		  nvars;
+	struct lnt_mod_setting_s *mod_settings; /* module keys, for -T */
+	size_t		  nmod_settings;
 	struct lnt_shm_zone_s **zones;	/* shared zones this config holds */
 	size_t		  nzones;
 	lnt_access_log_t *access_log;	/* NULL: no access log */
@@ -207,6 +213,9 @@ struct lnt_conf_s {
  * result and frees it with lnt_conf_free().
  */
 lnt_conf_t	*lnt_conf_load(const char *path, lnt_strlist_t *errors);
+/* The same for a reload (HUP): the modules' reload callbacks run last and
+ * may refuse the new config. */
+lnt_conf_t	*lnt_conf_reload(const char *path, lnt_strlist_t *errors);
 
 /* Free <conf> and everything it owns (listening fds are not closed). */
 void		 lnt_conf_free(lnt_conf_t *conf);

@@ -5,15 +5,21 @@
  */
 #include "config.h"
 
+#include <libconfig.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "access_log.h"
 #include "conf.h"
 #include "conf_keys.h"
+#include "module.h"
 
 static void	print_scope(FILE *out, unsigned scope, const void *base,
 		    int depth);
+
+/* The conf lnt_conf_dump() prints, for the module keys of each scope. */
+static const lnt_conf_t	*dumping;
 
 /*
  * Format <ms> into <buf> of <len> bytes in the largest exact units:
@@ -86,6 +92,171 @@ lnt_conf_print_string(FILE *out, const char *s)
 			fputc(*s, out);
 	}
 	fputc('"', out);
+}
+
+/*
+ * Print <v> with the fewest digits that read back as the same double, and
+ * a '.' or exponent so that libconfig reads a float, not an integer.
+ */
+static void
+print_float(FILE *out, double v)
+{
+	char buf[64];
+	int prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, sizeof(buf), "%.*g", prec, v);
+	fprintf(out, "%s%s", buf, strpbrk(buf, ".e") != NULL ? "" : ".0");
+}
+
+static void	print_setting(FILE *out, const config_setting_t *s,
+		    int depth);
+
+/*
+ * Print the list or array <s>: an array (scalars only) on one line, a
+ * list one element per line at <depth> + 1 tabs.
+ */
+static void
+print_elements(FILE *out, const config_setting_t *s, int depth)
+{
+	bool array = config_setting_type(s) == CONFIG_TYPE_ARRAY;
+	int i, n = config_setting_length(s);
+
+	if (n == 0) {
+		fputs(array ? "[ ]" : "( )", out);
+		return;
+	}
+	fputs(array ? "[ " : "(\n", out);
+	for (i = 0; i < n; i++) {
+		if (!array)
+			lnt_conf_indent(out, depth + 1);
+		print_setting(out, config_setting_get_elem(s, (unsigned)i),
+		    depth + 1);
+		if (i + 1 < n)
+			fputs(",", out);
+		fputs(array ? " " : "\n", out);
+	}
+	if (!array)
+		lnt_conf_indent(out, depth);
+	fputs(array ? "]" : ")", out);
+}
+
+/* Print the members of the group <s>, one "name = value;" per line. */
+static void
+print_members(FILE *out, const config_setting_t *s, int depth)
+{
+	int i, n = config_setting_length(s);
+	const config_setting_t *m;
+
+	if (n == 0) {
+		fputs("{ }", out);
+		return;
+	}
+	fputs("{\n", out);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(s, (unsigned)i);
+		lnt_conf_indent(out, depth + 1);
+		fprintf(out, "%s = ", config_setting_name(m));
+		print_setting(out, m, depth + 1);
+		fputs(";\n", out);
+	}
+	lnt_conf_indent(out, depth);
+	fputs("}", out);
+}
+
+/*
+ * Print the value of the libconfig setting <s> as libconfig reads it
+ * back, whatever its type; nested lines at <depth> + 1 tabs.
+ */
+static void
+print_setting(FILE *out, const config_setting_t *s, int depth)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		fprintf(out, "%d", config_setting_get_int(s));
+		break;
+	case CONFIG_TYPE_INT64:
+		fprintf(out, "%lldL", config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		print_float(out, config_setting_get_float(s));
+		break;
+	case CONFIG_TYPE_BOOL:
+		fputs(config_setting_get_bool(s) ? "true" : "false", out);
+		break;
+	case CONFIG_TYPE_STRING:
+		lnt_conf_print_string(out, config_setting_get_string(s));
+		break;
+	case CONFIG_TYPE_GROUP:
+		print_members(out, s, depth);
+		break;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		print_elements(out, s, depth);
+		break;
+	default:
+		fputs("{ }", out);
+		break;
+	}
+}
+
+/*
+ * The setting <s> as libconfig text, "name = value;\n" with nested lines
+ * indented from column 0 (malloc'd): what -T prints for a key a module
+ * took, since the libconfig tree does not outlive loading.
+ */
+char *
+lnt_conf_setting_text(const struct config_setting_t *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	/* A memory stream fails only for want of memory: abort, as the
+	 * other allocations of config loading do. */
+	if ((out = open_memstream(&text, &len)) == NULL)
+		goto oom;
+	fprintf(out, "%s = ", config_setting_name(s));
+	print_setting(out, s, 0);
+	fputs(";\n", out);
+	if (fclose(out) != 0)
+		goto oom;
+	return text;
+oom:
+	fputs("lintel: out of memory keeping a module key\n", stderr);
+	abort();
+}
+
+/*
+ * Print the module keys read into the scope object <base> of <scope>, in
+ * file order, each line at <depth> tabs.
+ */
+static void
+print_module_settings(FILE *out, unsigned scope, const void *base,
+    int depth)
+{
+	const lnt_mod_setting_t *ms;
+	const char *p, *nl;
+	size_t i;
+
+	if (dumping == NULL)
+		return;
+	for (i = 0; i < dumping->nmod_settings; i++) {
+		ms = &dumping->mod_settings[i];
+		if (ms->scope != scope || ms->base != base)
+			continue;
+		/* Strings hold no raw newline (escaped), so every one
+		 * starts a line of the value's structure. */
+		for (p = ms->text; *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			lnt_conf_indent(out, depth);
+			fwrite(p, 1, (size_t)(nl - p) + 1, out);
+		}
+	}
 }
 
 static void
@@ -199,6 +370,7 @@ print_scope(FILE *out, unsigned scope, const void *base, int depth)
 		fprintf(out, "%s = ", k->name);
 		print_value(out, k, base, f, depth);
 	}
+	print_module_settings(out, scope, base, depth);
 }
 
 /*
@@ -225,15 +397,16 @@ lnt_conf_print_listen(FILE *out, const lnt_key_t *key, const void *base,
     int depth)
 {
 	const lnt_site_t *site = base;
-	char buf[96];
+	char buf[128];
 	size_t i;
 
 	lnt_conf_indent(out, depth);
 	fprintf(out, "%s = [ ", key->name);
 	for (i = 0; i < site->nlistens; i++) {
-		snprintf(buf, sizeof(buf), "%s backlog=%d%s",
+		snprintf(buf, sizeof(buf), "%s backlog=%d%s%s",
 		    site->listens[i]->text, site->listens[i]->backlog,
-		    site->listens[i]->tls ? " tls" : "");
+		    site->listens[i]->tls ? " tls" : "",
+		    site->listens[i]->proxy_protocol ? " proxy_protocol" : "");
 		lnt_conf_print_string(out, buf);
 		fputs(i + 1 < site->nlistens ? ", " : " ", out);
 	}
@@ -331,5 +504,7 @@ lnt_conf_dump(const lnt_conf_t *conf, FILE *out)
 {
 	fprintf(out, "# lintel: effective configuration of %s\n",
 	    conf->path);
+	dumping = conf;
 	print_scope(out, LNT_SCOPE_TOP, conf, 0);
+	dumping = NULL;
 }

@@ -34,7 +34,8 @@ static const char *const reserved[] = {
 
 /* The variables a rule value may use, expanded per request. */
 static const char *const variables[] = {
-	"remote_addr", "host", "scheme", "request_uri",
+	"remote_addr", "host", "scheme", "request_uri", "proxy_protocol_addr",
+	"proxy_protocol_port",
 };
 
 static unsigned
@@ -213,7 +214,8 @@ parse_rule(lnt_cf_t *cf, const lnt_key_t *key, const char *op,
 	}
 	if (unknown_variable(v, buf, sizeof(buf)) != NULL) {
 		lnt_conf_error(cf, e, "%s: %s: unknown variable %s (known: "
-		    "$remote_addr, $host, $scheme, $request_uri)", key->name,
+		    "$remote_addr, $host, $scheme, $request_uri, "
+		    "$proxy_protocol_addr, $proxy_protocol_port)", key->name,
 		    op, buf);
 		free(r->name);
 		r->name = NULL;

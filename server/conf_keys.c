@@ -20,6 +20,7 @@
 #include "log.h"
 #include "tls_conf.h"
 #include "util.h"
+#include "var.h"
 
 #define DMAX	INT64_MAX		/* no upper bound */
 
@@ -323,7 +324,7 @@ static const lnt_key_t keys[] = {
 	  .set = lnt_tls_conf_set_upstream,
 	  .print = lnt_tls_conf_print_upstream,
 	  .help = "speak TLS to the servers: true or { ca; verify; sni; "
-	  "cert; key; }" },
+	  "cert; key; min_version; ciphers; ciphersuites; }" },
 
 	/* An upstream's tls group. */
 	{ .name = "ca", .type = LNT_KEY_STR, .scopes = UTLS,
@@ -343,6 +344,16 @@ static const lnt_key_t keys[] = {
 	{ .name = "key", .type = LNT_KEY_STR, .scopes = UTLS,
 	  .offset = UTLSF(key), .set = lnt_tls_conf_set_path,
 	  .help = "the client certificate's private key" },
+	{ .name = "min_version", .type = LNT_KEY_ENUM, .scopes = UTLS,
+	  .offset = UTLSF(min_version), .def = "TLSv1.2",
+	  .values = tls_versions,
+	  .help = "oldest protocol version offered to the servers" },
+	{ .name = "ciphers", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .offset = UTLSF(ciphers), .def = LNT_TLS_CIPHERS,
+	  .help = "TLS 1.2 cipher list, in OpenSSL's syntax" },
+	{ .name = "ciphersuites", .type = LNT_KEY_STR, .scopes = UTLS,
+	  .offset = UTLSF(ciphersuites), .def = LNT_TLS_CIPHERSUITES,
+	  .help = "TLS 1.3 cipher suites, in order of preference" },
 
 	/* Servers of an upstream. */
 	{ .name = "address", .type = LNT_KEY_STR, .scopes = SRV,
@@ -655,8 +666,8 @@ set_access_log(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *s,
 	lnt_conf_walk(cf, s, key->child, &alc);
 	lnt_conf_scope_defaults(cf, key->child, &alc);
 	if (alc.path != NULL && alc.format != NULL) {
-		conf->access_log = lnt_access_log_compile(alc.path,
-		    alc.format, &err);
+		conf->access_log = lnt_access_log_compile_ext(alc.path,
+		    alc.format, lnt_var_lookup, conf, &err);
 		if (conf->access_log == NULL) {
 			fmt = config_setting_get_member(s, "format");
 			lnt_conf_error(cf, fmt != NULL ? fmt : s,
@@ -717,7 +728,7 @@ set_server_address(lnt_cf_t *cf, const lnt_key_t *key,
 /* Apply one flag word <w> of a listen entry; false if it is an error. */
 static bool
 listen_flag(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
-    const char *w, int *backlog, bool *tls)
+    const char *w, int *backlog, bool *tls, bool *proxy_protocol)
 {
 	char *end;
 	long v;
@@ -738,10 +749,8 @@ listen_flag(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 		return true;
 	}
 	if (strcmp(w, "proxy_protocol") == 0) {
-		/* PROXY protocol listeners arrive later. */
-		lnt_conf_error(cf, e, "%s: flag '%s' is not supported by this "
-		    "build yet", key->name, w);
-		return false;
+		*proxy_protocol = true;
+		return true;
 	}
 	lnt_conf_error(cf, e, "%s: unknown flag '%s' (expected backlog=N, tls "
 	    "or proxy_protocol)", key->name, w);
@@ -758,7 +767,7 @@ listen_entry(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 	char *copy, *w, *save = NULL, errbuf[256];
 	const char *msg;
 	int backlog = LNT_UNSET;
-	bool ok = true, tls = false;
+	bool ok = true, tls = false, pp = false;
 
 	copy = lnt_xstrdup(config_setting_get_string(e));
 	if ((w = strtok_r(copy, " \t", &save)) == NULL) {
@@ -773,9 +782,9 @@ listen_entry(lnt_cf_t *cf, const lnt_key_t *key, config_setting_t *e,
 		ok = false;
 	}
 	while ((w = strtok_r(NULL, " \t", &save)) != NULL)
-		ok = listen_flag(cf, key, e, w, &backlog, &tls) && ok;
+		ok = listen_flag(cf, key, e, w, &backlog, &tls, &pp) && ok;
 	if (ok)
-		lnt_conf_add_listen(cf, site, &addr, len, backlog, tls, e);
+		lnt_conf_add_listen(cf, site, &addr, len, backlog, tls, pp, e);
 	free(copy);
 }
 

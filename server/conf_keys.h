@@ -159,7 +159,8 @@ pcre2_code	*lnt_conf_regex(lnt_cf_t *cf, const lnt_key_t *key,
 /* Queue a listen entry of <site>; listeners are built after the walk. */
 void		 lnt_conf_add_listen(lnt_cf_t *cf, lnt_site_t *site,
 		    const struct sockaddr_storage *addr, socklen_t len,
-		    int backlog, bool tls, const struct config_setting_t *s);
+		    int backlog, bool tls, bool proxy_protocol,
+		    const struct config_setting_t *s);
 /* Report "<file>:<line>: <fmt...>" (for what no setting holds), count it. */
 void		 lnt_conf_error_at(lnt_cf_t *cf, const char *file, int line,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -177,6 +178,8 @@ void	lnt_conf_print_string(FILE *out, const char *s);
 /* "<name> = { every key of the single <scope> in <base> };" */
 void	lnt_conf_print_group(FILE *out, const char *name, unsigned scope,
 	    const void *base, int depth);
+/* <s> as libconfig text "name = value;\n" of any type (malloc'd). */
+char	*lnt_conf_setting_text(const struct config_setting_t *s);
 
 /* conf_headers.c: forward_headers, request/response_headers. */
 void	lnt_conf_set_forward_headers(lnt_cf_t *cf, const lnt_key_t *key,

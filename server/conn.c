@@ -27,11 +27,13 @@
 #include "log.h"
 #include "module.h"
 #include "proxy.h"
+#include "proxy_protocol.h"
 #include "reply.h"
 #include "route.h"
 #include "static.h"
 #include "tls.h"
 #include "util.h"
+#include "var.h"
 #include "worker.h"
 
 #define LINGER_MS	5000		/* how long to drain after a close */
@@ -49,6 +51,7 @@ static void	client_timeout(lnt_timer_t *t);
 static void	read_head(lnt_conn_t *c);
 static void	start_tls(lnt_conn_t *c);
 static void	conn_start(lnt_conn_t *c);
+static void	pp_start(lnt_conn_t *c);
 
 static lnt_conn_t *
 conn_alloc(void)
@@ -126,7 +129,10 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 		conns->prev = c;
 	conns = c;
 	nconns++;
-	conn_start(c);
+	if (l->proxy_protocol)
+		pp_start(c);
+	else
+		conn_start(c);
 }
 
 /*
@@ -136,6 +142,14 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 static void
 conn_start(lnt_conn_t *c)
 {
+	if (lnt_phase_hooked(LNT_PHASE_CONNECT) &&
+	    lnt_phase_run(c, LNT_PHASE_CONNECT) != LNT_MOD_CONTINUE) {
+		lnt_log(LNT_LOG_INFO, "connection from %s refused by a module "
+		    "(CONNECT phase), conn=%llu", c->peer,
+		    (unsigned long long)c->id);
+		lnt_conn_close(c);
+		return;
+	}
 	if (c->listen->tls) {
 		start_tls(c);
 		return;
@@ -194,20 +208,10 @@ header_lookup(const void *req, const char *name, size_t len)
 	return (lnt_str_t){ NULL, 0 };
 }
 
-static void
-access_log(lnt_conn_t *c)
+void
+lnt_conn_access_rec(lnt_conn_t *c, lnt_access_rec_t *rec)
 {
-	lnt_access_log_t *log = lnt_worker_conf->access_log;
-	lnt_access_rec_t rec;
-
-	if (c->logged)
-		return;
-	c->logged = true;
-	if (c->req.started)
-		lnt_phase_run(c, LNT_PHASE_LOG);
-	if (log == NULL || !c->req.started)
-		return;
-	rec = (lnt_access_rec_t){
+	*rec = (lnt_access_rec_t){
 		.remote_addr = c->peer,
 		.start_wall = c->req_start_wall,
 		.duration = lnt_loop.now - c->req_start,
@@ -226,9 +230,29 @@ access_log(lnt_conn_t *c)
 		    lnt_loop.now - c->up.start : -1,
 		.site = c->site ? c->site->label : NULL,
 		.conn_id = c->id,
+		.proxy_protocol_addr = c->pp_addr[0] ? c->pp_addr : NULL,
+		.proxy_protocol_port = c->pp_addr[0] ? c->pp_port : -1,
 		.header = header_lookup,
 		.req = &c->req,
+		.ext = lnt_var_ext_value,
+		.ext_ctx = c,
 	};
+}
+
+static void
+access_log(lnt_conn_t *c)
+{
+	lnt_access_log_t *log = lnt_worker_conf->access_log;
+	lnt_access_rec_t rec;
+
+	if (c->logged)
+		return;
+	c->logged = true;
+	if (c->req.started)
+		lnt_phase_run(c, LNT_PHASE_LOG);
+	if (log == NULL || !c->req.started)
+		return;
+	lnt_conn_access_rec(c, &rec);
 	lnt_access_log_write(log, &rec);
 }
 
@@ -255,6 +279,18 @@ release_handler(lnt_conn_t *c)
 	c->handler_data = NULL;
 }
 
+/*
+ * The request's module memory goes, after its cleanups ran (they may still
+ * look at their ctx and variables).
+ */
+static void
+end_request_memory(lnt_conn_t *c)
+{
+	lnt_arena_clear(&c->arena);
+	c->mctx = NULL;
+	c->setvars = NULL;
+}
+
 void
 lnt_conn_set_handler(lnt_conn_t *c, const lnt_handler_t *h, void *data)
 {
@@ -273,7 +309,8 @@ lnt_conn_close(lnt_conn_t *c)
 		c->status = c->up.resp_started ? c->up.resp.status : 499;
 		access_log(c);
 	} else if (c->state == LNT_CONN_HANDLER ||
-	    c->state == LNT_CONN_RESPOND) {
+	    c->state == LNT_CONN_RESPOND ||
+	    c->state == LNT_CONN_SUSPENDED) {
 		/* An answer that could not be written is still a request. */
 		if (c->status == 0)
 			c->status = 499;
@@ -281,6 +318,7 @@ lnt_conn_close(lnt_conn_t *c)
 	}
 	release_handler(c);
 	lnt_proxy_release(c);
+	end_request_memory(c);
 	lnt_timer_stop(&c->timer);
 	lnt_io_close(c->io, c->ev.fd, c->io_ctx);
 	c->io = &lnt_io_plain;
@@ -362,6 +400,7 @@ lnt_conn_request_done(lnt_conn_t *c)
 	access_log(c);
 	release_handler(c);
 	lnt_proxy_release(c);
+	end_request_memory(c);
 	lnt_buf_put(c->reqhead);
 	lnt_buf_put(c->out);
 	lnt_buf_put(c->resp_extra);
@@ -516,25 +555,156 @@ take_head(lnt_conn_t *c)
 	return 0;
 }
 
+/* Whether the client lets the connection serve another request. */
+static bool
+client_keeps(const lnt_conn_t *c)
+{
+	return !(c->req.conn_close || (c->req.version == 10 &&
+	    !c->req.conn_keepalive));
+}
+
 /*
- * Run the module handlers of <phase>; true when one of them ended the
- * request, which then has its answer (lintel's 500 if the handler gave
- * none).
+ * Stop the request where it is: a handler returned LNT_MOD_SUSPEND.  The
+ * client is not read and no client timeout runs (a client_header_timeout
+ * firing would answer 408 to a request that was read in time): the module
+ * bounds the wait and calls lnt_req_resume().  A client that goes away
+ * meanwhile ends the request.
+ */
+static void
+suspend(lnt_conn_t *c)
+{
+	c->state = LNT_CONN_SUSPENDED;
+	lnt_timer_stop(&c->timer);
+}
+
+/* The next module phase starts with its first handler. */
+static void
+enter_phase(lnt_conn_t *c, lnt_phase_t phase)
+{
+	c->phase = phase;
+	c->hook_next = 0;
+}
+
+/*
+ * Run the module handlers of c->phase from c->hook_next on; true when one
+ * of them stopped the request: suspended it, or ended it with its answer
+ * (lintel's 500 if the handler gave none).
  */
 static bool
-module_phase(lnt_conn_t *c, lnt_phase_t phase)
+module_phase(lnt_conn_t *c)
 {
 	unsigned served = c->requests;
-	lnt_mod_rc_t rc = lnt_phase_run(c, phase);
+	lnt_mod_rc_t rc;
 
+	/* A handler may resume its request before it returns SUSPEND. */
+	c->resume_pending = false;
+	c->in_handler = true;
+	rc = lnt_phase_run_from(c, c->phase, &c->hook_next);
+	c->in_handler = false;
 	if (rc == LNT_MOD_CONTINUE)
 		return false;
 	/* An answer may be written, and keep-alive already waiting for the
 	 * next request, by the time the handler returns: count, not state. */
-	if (c->requests == served && c->state == LNT_CONN_HEAD)
+	if (c->requests != served || c->state != LNT_CONN_HEAD)
+		return true;
+	if (rc == LNT_MOD_SUSPEND)
+		suspend(c);
+	else
 		lnt_conn_respond(c, 500, "a module stopped the request "
 		    "without answering it");
 	return true;
+}
+
+/* Choose the route for the request's path: false after a 404. */
+static bool
+match_route(lnt_conn_t *c)
+{
+	c->route = lnt_route_match(c->site, c->req.path);
+	if (c->route == NULL) {
+		/* Answering without reading a body leaves it unread. */
+		c->keepalive = client_keeps(c) &&
+		    lnt_http_request_body(&c->req) == LNT_BODY_NONE;
+		lnt_conn_respond(c, 404, NULL);
+		return false;
+	}
+	c->reroute = false;
+	enter_phase(c, LNT_PHASE_ROUTE_REWRITE);
+	return true;
+}
+
+/* Modules are done with the request: lintel's content, or the proxy. */
+static void
+hand_on(lnt_conn_t *c)
+{
+	c->keepalive = client_keeps(c);
+	lnt_timer_stop(&c->timer);
+	if (c->route->upstream == NULL) {
+		/* root or return: lintel answers itself. */
+		lnt_static_start(c);
+		return;
+	}
+	c->state = LNT_CONN_PROXY;
+	lnt_proxy_start(c);
+}
+
+/*
+ * Go through the module phases from where the request is (c->phase and
+ * c->hook_next): from POST_READ for a new request, from the handler after
+ * the one that suspended it for a resumed one.  Each case falls through to
+ * the next phase.
+ */
+static void
+run_phases(lnt_conn_t *c)
+{
+	switch (c->phase) {
+	case LNT_PHASE_POST_READ:
+		if (module_phase(c))
+			return;
+		enter_phase(c, LNT_PHASE_REWRITE);
+		/* FALLTHROUGH */
+	case LNT_PHASE_REWRITE:
+		if (module_phase(c) || !match_route(c))
+			return;
+		/* FALLTHROUGH */
+	case LNT_PHASE_ROUTE_REWRITE:
+		for (;;) {
+			if (module_phase(c))
+				return;
+			if (!c->reroute)
+				break;
+			if (++c->reroutes > LNT_MAX_REROUTES) {
+				lnt_conn_respond(c, 500, "rewrite loop: the "
+				    "URI was routed again more than 10 times");
+				return;
+			}
+			if (!match_route(c))
+				return;
+		}
+		if (c->limits->max_body_size > 0 &&
+		    c->req.content_length > c->limits->max_body_size) {
+			c->keepalive = false;
+			lnt_conn_respond(c, 413, "request body larger than "
+			    "max_body_size");
+			return;
+		}
+		enter_phase(c, LNT_PHASE_ACCESS);
+		/* FALLTHROUGH */
+	case LNT_PHASE_ACCESS:
+		if (module_phase(c))
+			return;
+		enter_phase(c, LNT_PHASE_CONTENT);
+		/* FALLTHROUGH */
+	case LNT_PHASE_CONTENT:
+		if (module_phase(c))
+			return;
+		break;
+	default:
+		/* Only the phases above suspend a request. */
+		lnt_conn_respond(c, 500, "resumed in a phase that cannot "
+		    "wait");
+		return;
+	}
+	hand_on(c);
 }
 
 /* Choose site and route for the parsed request and hand it on. */
@@ -542,8 +712,7 @@ static void
 dispatch(lnt_conn_t *c)
 {
 	lnt_body_kind_t body = lnt_http_request_body(&c->req);
-	bool keep = !(c->req.conn_close || (c->req.version == 10 &&
-	    !c->req.conn_keepalive));
+	bool keep = client_keeps(c);
 
 	/* The head is consumed before anything answers it, or keep-alive
 	 * would parse it again. */
@@ -561,47 +730,70 @@ dispatch(lnt_conn_t *c)
 	/* A module that answers leaves any body unread: no keep-alive. */
 	c->keepalive = keep && body == LNT_BODY_NONE;
 	c->log_target = c->req.target;
-	if (module_phase(c, LNT_PHASE_POST_READ) ||
-	    module_phase(c, LNT_PHASE_REWRITE))
-		return;
-	for (;;) {
-		c->route = lnt_route_match(c->site, c->req.path);
-		if (c->route == NULL) {
-			/* Answering without reading a body leaves it unread. */
-			c->keepalive = keep && body == LNT_BODY_NONE;
-			lnt_conn_respond(c, 404, NULL);
-			return;
-		}
-		c->reroute = false;
-		if (module_phase(c, LNT_PHASE_ROUTE_REWRITE))
-			return;
-		if (!c->reroute)
-			break;
-		if (++c->reroutes > LNT_MAX_REROUTES) {
-			lnt_conn_respond(c, 500, "rewrite loop: the URI was "
-			    "routed again more than 10 times");
-			return;
-		}
-	}
-	if (c->limits->max_body_size > 0 &&
-	    c->req.content_length > c->limits->max_body_size) {
-		c->keepalive = false;
-		lnt_conn_respond(c, 413, "request body larger than "
-		    "max_body_size");
-		return;
-	}
-	if (module_phase(c, LNT_PHASE_ACCESS) ||
-	    module_phase(c, LNT_PHASE_CONTENT))
-		return;
-	c->keepalive = keep;
-	lnt_timer_stop(&c->timer);
-	if (c->route->upstream == NULL) {
-		/* root or return: lintel answers itself. */
-		lnt_static_start(c);
+	enter_phase(c, LNT_PHASE_POST_READ);
+	run_phases(c);
+}
+
+/*
+ * lnt_req_resume() was called and the loop came round: go on after the
+ * handler that suspended, or end the request if the module gave up on it
+ * (had it answered, the request would not be suspended any more).
+ */
+static void
+resume(lnt_conn_t *c)
+{
+	c->resume_pending = false;
+	c->state = LNT_CONN_HEAD;
+	if (c->resume_rc == LNT_MOD_CONTINUE)
+		run_phases(c);
+	else
+		lnt_conn_respond(c, 500, "a module stopped the request "
+		    "without answering it");
+}
+
+/*
+ * An event on a suspended request: its resumption, or the client going
+ * away (as nginx does, a half-close counts: a client that stops sending
+ * while its request waits has given up on it).  Other input stays unread.
+ */
+static void
+suspended_event(lnt_conn_t *c, uint32_t events)
+{
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		lnt_conn_log(c, LNT_LOG_INFO, "client closed the connection "
+		    "while the request was suspended");
+		lnt_conn_close(c);
 		return;
 	}
-	c->state = LNT_CONN_PROXY;
-	lnt_proxy_start(c);
+	if (c->resume_pending)
+		resume(c);
+}
+
+/*
+ * Module side of resuming (lnt_req_resume): remember <rc> and go on from
+ * the event loop, never from inside the module's own call.
+ */
+void
+lnt_conn_resume(lnt_conn_t *c, lnt_mod_rc_t rc)
+{
+	bool early = c->in_handler && c->state == LNT_CONN_HEAD;
+
+	if (c->state != LNT_CONN_SUSPENDED && !early) {
+		/* Answered meanwhile (then DONE or ERROR is what the module
+		 * says) or already ended: nothing to go on with. */
+		if (rc == LNT_MOD_CONTINUE || rc == LNT_MOD_SUSPEND)
+			lnt_conn_log(c, LNT_LOG_ERR, "lnt_req_resume: the "
+			    "request is not suspended");
+		return;
+	}
+	if (rc == LNT_MOD_SUSPEND) {
+		lnt_conn_log(c, LNT_LOG_ERR, "lnt_req_resume with "
+		    "LNT_MOD_SUSPEND: taken as an error");
+		rc = LNT_MOD_ERROR;
+	}
+	c->resume_rc = rc;
+	c->resume_pending = true;
+	lnt_event_post(&c->ev);
 }
 
 static int
@@ -745,6 +937,103 @@ start_tls(lnt_conn_t *c)
 	handshake(c);
 }
 
+/* --- the PROXY protocol header ------------------------------------ */
+
+/* Which timeout bounds the header: the one of the step it comes before. */
+static const char *
+pp_timeout_name(const lnt_conn_t *c)
+{
+	return c->listen->tls ? "handshake_timeout" : "client_header_timeout";
+}
+
+/* Refuse the connection: no valid PROXY header, so no response either. */
+static void
+pp_fail(lnt_conn_t *c, const char *why)
+{
+	lnt_conn_log(c, LNT_LOG_INFO, "PROXY protocol: %s; connection closed",
+	    why);
+	lnt_conn_close(c);
+}
+
+/*
+ * Peek at what the client sent and, once a whole PROXY protocol header is
+ * there, consume exactly its bytes: what follows belongs to the TLS
+ * handshake or to the first request, which read the socket themselves.
+ * Nothing is kept between calls (a header is parsed again from its start
+ * as bytes arrive), so the only cost is a stack buffer.  <hup>: the client
+ * has shut down its side, so no more bytes will come.
+ */
+static void
+pp_read(lnt_conn_t *c, bool hup)
+{
+	uint8_t buf[LNT_PP_MAX];
+	const char *why = "invalid header";
+	lnt_pp_t pp;
+	ssize_t n;
+
+	if (!c->readable)
+		return;
+	do
+		n = recv(c->ev.fd, buf, sizeof(buf), MSG_PEEK);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN) {
+		c->readable = false;
+		return;
+	}
+	if (n <= 0) {
+		pp_fail(c, n == 0 ? "the client closed the connection before "
+		    "sending a header" : strerror(errno));
+		return;
+	}
+	switch (lnt_pp_parse(buf, (size_t)n, &pp, &why)) {
+	case LNT_PP_AGAIN:
+		/* Edge-triggered: the next bytes to arrive wake us again. */
+		c->readable = false;
+		if (hup)
+			pp_fail(c, "the client closed the connection in the "
+			    "middle of the header");
+		return;
+	case LNT_PP_BAD:
+		pp_fail(c, why);
+		return;
+	case LNT_PP_DONE:
+		break;
+	}
+	/* The bytes are in the socket buffer: this read cannot fall short. */
+	do
+		n = recv(c->ev.fd, buf, pp.len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)pp.len) {
+		pp_fail(c, n == -1 ? strerror(errno) : "short read");
+		return;
+	}
+	if (lnt_pp_src_text(&pp, c->pp_addr, sizeof(c->pp_addr)) != NULL)
+		c->pp_port = pp.src_port;
+	else
+		c->pp_addr[0] = '\0';
+	if (lnt_log_level() >= LNT_LOG_DEBUG)
+		lnt_conn_log(c, LNT_LOG_DEBUG, "PROXY protocol v%d header: "
+		    "client %s", pp.version, c->pp_addr[0] ? c->pp_addr :
+		    "not given");
+	lnt_timer_stop(&c->timer);
+	/* Where lnt_conn_accept() leaves a connection for conn_start(). */
+	c->state = LNT_CONN_HEAD;
+	c->readable = true;
+	conn_start(c);
+}
+
+/* A proxy_protocol listener: the header comes before anything else. */
+static void
+pp_start(lnt_conn_t *c)
+{
+	c->state = LNT_CONN_PP_HEADER;
+	lnt_timer_in(&c->timer, c->listen->tls ?
+	    c->limits->handshake_timeout : c->limits->client_header_timeout);
+	/* A balancer sends the header at once: try before the next turn. */
+	c->readable = true;
+	pp_read(c, false);
+}
+
 static void
 client_event(lnt_event_t *ev, uint32_t events)
 {
@@ -775,6 +1064,12 @@ client_event(lnt_event_t *ev, uint32_t events)
 		break;
 	case LNT_CONN_HANDSHAKE:
 		handshake(c);
+		break;
+	case LNT_CONN_PP_HEADER:
+		pp_read(c, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+		break;
+	case LNT_CONN_SUSPENDED:
+		suspended_event(c, events);
 		break;
 	case LNT_CONN_CLOSED:
 		break;
@@ -808,6 +1103,11 @@ client_timeout(lnt_timer_t *t)
 	case LNT_CONN_HANDSHAKE:
 		lnt_conn_log(c, LNT_LOG_INFO, "TLS handshake timed out "
 		    "(handshake_timeout)");
+		lnt_conn_close(c);
+		return;
+	case LNT_CONN_PP_HEADER:
+		lnt_conn_log(c, LNT_LOG_INFO, "PROXY protocol: no complete "
+		    "header within %s; connection closed", pp_timeout_name(c));
 		lnt_conn_close(c);
 		return;
 	default:

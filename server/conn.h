@@ -13,6 +13,8 @@
 #include "event.h"
 #include "http_parse.h"
 #include "io.h"
+#include "lintel/module.h"
+#include "req_arena.h"
 #include "upstream.h"
 #include "timer.h"
 
@@ -25,6 +27,10 @@ enum lnt_conn_state {
 	LNT_CONN_RESPOND,	/* writing a response lintel made */
 	LNT_CONN_LINGER,	/* response sent; draining unread input */
 	LNT_CONN_HANDSHAKE,	/* TLS handshake, before the first request */
+	LNT_CONN_PP_HEADER,	/* reading the PROXY protocol header, first
+				   of all on a proxy_protocol listener */
+	LNT_CONN_SUSPENDED,	/* a module handler returned LNT_MOD_SUSPEND:
+				   the client is not read until it resumes */
 	LNT_CONN_CLOSED
 };
 
@@ -32,7 +38,8 @@ enum lnt_conn_state {
 enum lnt_resp_mode {
 	LNT_RESP_PASS,		/* as received */
 	LNT_RESP_DECHUNK,	/* chunked in, close-delimited out (HTTP/1.0) */
-	LNT_RESP_RECHUNK	/* close-delimited in, chunked out */
+	LNT_RESP_RECHUNK,	/* close-delimited in, chunked out */
+	LNT_RESP_FILTER		/* data only, through the body filters */
 };
 
 /*
@@ -100,6 +107,9 @@ struct lnt_conn_s {
 	lnt_timer_t	 timer;		/* header, body, idle or send timeout */
 	lnt_listen_t	*listen;
 	char		 peer[48];	/* client address without port */
+	char		 pp_addr[48];	/* source address of the PROXY header,
+					   "" without one */
+	uint16_t	 pp_port;	/* its port */
 	uint64_t	 id;
 	enum lnt_conn_state state;
 	bool		 readable;
@@ -127,6 +137,18 @@ struct lnt_conn_s {
 	unsigned	 reroutes;
 	const lnt_handler_t *handler;	/* in LNT_CONN_HANDLER */
 	void		*handler_data;	/* the handler's, per request */
+	struct lnt_bf_s	*bf;		/* the response's body filter chain,
+					   NULL when no module asked */
+	/* Module state of the request, all gone when it ends. */
+	lnt_req_arena_t	 arena;		/* lnt_req_alloc, cleanups */
+	struct lnt_req_ctx_s *mctx;	/* lnt_req_set_ctx list, in arena */
+	struct lnt_req_setvar_s *setvars; /* lnt_req_set_var list, in arena */
+	/* Where the module phases are, so a suspended request resumes. */
+	lnt_phase_t	 phase;		/* the phase running or suspended */
+	size_t		 hook_next;	/* its next handler (index) */
+	bool		 resume_pending; /* lnt_req_resume() posted */
+	bool		 in_handler;	/* a suspendable phase's handler runs */
+	lnt_mod_rc_t	 resume_rc;	/* what it was given */
 	/* For the access log. */
 	lnt_msec_t	 req_start;	/* monotonic */
 	lnt_msec_t	 req_start_wall;
@@ -163,8 +185,19 @@ void	 lnt_conn_set_handler(lnt_conn_t *c, const lnt_handler_t *h,
 /* The request is done (proxy or handler): log it and go on, or close. */
 void	 lnt_conn_request_done(lnt_conn_t *c);
 
+/*
+ * Go on with <c>, suspended by a module handler, at the end of this loop
+ * turn: after that handler with LNT_MOD_CONTINUE, else end the request
+ * (lintel's 500 unless the module answered meanwhile).  Ignored when <c>
+ * is not suspended.
+ */
+void	 lnt_conn_resume(lnt_conn_t *c, lnt_mod_rc_t rc);
+
 /* Close <c> now (reset-free: no lingering), freeing it at end of turn. */
 void	 lnt_conn_close(lnt_conn_t *c);
+
+/* What the access log and lnt_req_var() know of <c>'s request. */
+void	 lnt_conn_access_rec(lnt_conn_t *c, lnt_access_rec_t *rec);
 
 /* Log <fmt> at <level> with the connection's request context appended. */
 void	 lnt_conn_log(const lnt_conn_t *c, int level, const char *fmt, ...)

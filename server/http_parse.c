@@ -34,11 +34,21 @@ static const unsigned char tchar[256] = {
 	['y'] = 1, ['z'] = 1,
 };
 
-/* Headers that describe one hop and are never forwarded as received. */
-static const char *const hop_headers[] = {
-	"connection", "keep-alive", "proxy-connection", "te", "trailer",
-	"transfer-encoding", "upgrade",
-};
+/*
+ * The header names finish_head() acts on.  HDR_HOP: one of the headers
+ * that describe one hop and are never forwarded as received (Connection
+ * and Transfer-Encoding are such headers too).
+ */
+typedef enum hdr_kind {
+	HDR_OTHER,
+	HDR_CONTENT_LENGTH,
+	HDR_TRANSFER_ENCODING,
+	HDR_CONNECTION,
+	HDR_HOST,
+	HDR_EXPECT,
+	HDR_HOP,		/* keep-alive proxy-connection te trailer
+				   upgrade */
+} hdr_kind_t;
 
 typedef struct parse_err {
 	int		 status;
@@ -407,6 +417,43 @@ check_host(lnt_http_msg_t *m, size_t nhost, lnt_str_t host, parse_err_t *err)
 	return 0;
 }
 
+/*
+ * What header <name> is.  Every header of every message comes through
+ * here, so the length picks the one known name it can be (the first
+ * letter where two share a length) and one compare settles it.
+ */
+static hdr_kind_t
+header_kind(lnt_str_t name)
+{
+	switch (name.len) {
+	case 2:
+		return str_ieq(name, "te") ? HDR_HOP : HDR_OTHER;
+	case 4:
+		return str_ieq(name, "host") ? HDR_HOST : HDR_OTHER;
+	case 6:
+		return str_ieq(name, "expect") ? HDR_EXPECT : HDR_OTHER;
+	case 7:
+		if ((name.p[0] | 0x20) == 't')
+			return str_ieq(name, "trailer") ? HDR_HOP : HDR_OTHER;
+		return str_ieq(name, "upgrade") ? HDR_HOP : HDR_OTHER;
+	case 10:
+		if ((name.p[0] | 0x20) == 'c')
+			return str_ieq(name, "connection") ? HDR_CONNECTION :
+			    HDR_OTHER;
+		return str_ieq(name, "keep-alive") ? HDR_HOP : HDR_OTHER;
+	case 14:
+		return str_ieq(name, "content-length") ? HDR_CONTENT_LENGTH :
+		    HDR_OTHER;
+	case 16:
+		return str_ieq(name, "proxy-connection") ? HDR_HOP : HDR_OTHER;
+	case 17:
+		return str_ieq(name, "transfer-encoding") ?
+		    HDR_TRANSFER_ENCODING : HDR_OTHER;
+	default:
+		return HDR_OTHER;
+	}
+}
+
 static int
 finish_head(lnt_http_msg_t *m, parse_err_t *err)
 {
@@ -417,23 +464,32 @@ finish_head(lnt_http_msg_t *m, parse_err_t *err)
 	for (size_t i = 0; i < m->nheaders; i++) {
 		lnt_http_header_t *h = &m->headers[i];
 
-		if (str_ieq(h->name, "content-length")) {
+		switch (header_kind(h->name)) {
+		case HDR_CONTENT_LENGTH:
 			if (parse_content_length(m, h->value, err) == -1)
 				return -1;
-		} else if (str_ieq(h->name, "transfer-encoding")) {
+			break;
+		case HDR_TRANSFER_ENCODING:
 			if (parse_transfer_encoding(m, h->value, err) == -1)
 				return -1;
-		} else if (str_ieq(h->name, "connection")) {
+			h->hop = true;
+			break;
+		case HDR_CONNECTION:
 			parse_connection(m, h->value);
-		} else if (str_ieq(h->name, "host")) {
+			h->hop = true;
+			break;
+		case HDR_HOST:
 			nhost++;
 			host = h->value;
-		} else if (str_ieq(h->name, "expect")) {
+			break;
+		case HDR_EXPECT:
 			m->expect_continue = str_ieq(h->value, "100-continue");
-		}
-		for (size_t j = 0; j < LNT_NELEM(hop_headers); j++) {
-			if (str_ieq(h->name, hop_headers[j]))
-				h->hop = true;
+			break;
+		case HDR_HOP:
+			h->hop = true;
+			break;
+		case HDR_OTHER:
+			break;
 		}
 	}
 	if (m->chunked && m->content_length != -1) {

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -200,7 +201,9 @@ load_conf(const char *path, int level)
 	lnt_strlist_t errors = { 0 };
 	lnt_conf_t *conf;
 
-	conf = lnt_conf_load(path, &errors);
+	/* A reload lets the modules' reload callbacks judge it too. */
+	conf = level >= 0 ? lnt_conf_reload(path, &errors) :
+	    lnt_conf_load(path, &errors);
 	for (size_t i = 0; i < errors.n; i++) {
 		if (level < 0)
 			fprintf(stderr, "%s\n", errors.items[i]);
@@ -456,6 +459,30 @@ reopen_logs(void)
 	lnt_log(LNT_LOG_NOTICE, "logs reopened");
 }
 
+/*
+ * In the fork for USR2: the session ticket keys go along (in memory, named
+ * by LNT_TICKETS_ENV), so clients resume on the new workers; without them
+ * the new binary makes its own and every client does one full handshake.
+ */
+static void
+pass_ticket_keys(void)
+{
+	char num[16];
+	int fd;
+
+	if ((fd = lnt_tls_tickets_export(lnt_now_mono())) == -1) {
+		lnt_log_errno(LNT_LOG_WARN, errno, "cannot pass the session "
+		    "ticket keys to the new binary");
+		return;
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	if (setenv(LNT_TICKETS_ENV, num, 1) == -1) {
+		lnt_log_errno(LNT_LOG_WARN, errno, "cannot pass the session "
+		    "ticket keys to the new binary");
+		close(fd);
+	}
+}
+
 /* In the fork for USR2: hand the sockets over and exec the binary. */
 static void __attribute__((noreturn))
 exec_new_binary(const char *fds)
@@ -466,6 +493,7 @@ exec_new_binary(const char *fds)
 		    "sockets to the new binary");
 		_exit(1);
 	}
+	pass_ticket_keys();
 	/* The original -c may be relative to where we were started. */
 	if (m.cwd != NULL && chdir(m.cwd) == -1)
 		lnt_log_errno(LNT_LOG_WARN, errno, "chdir(\"%s\")", m.cwd);
@@ -810,6 +838,34 @@ open_listeners(const char *inherited)
 	return rc;
 }
 
+/*
+ * The descriptor the old binary's master passed its session ticket keys
+ * in (LNT_TICKETS_ENV), or -1; the variable goes, so that no later
+ * upgrade sees a stale one.
+ */
+static int
+inherited_ticket_keys(void)
+{
+	const char *v = getenv(LNT_TICKETS_ENV);
+	char *end;
+	long fd;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	unsetenv(LNT_TICKETS_ENV);
+	if (errno != 0 || *end != '\0' || end == v || fd < 3 ||
+	    fd > INT_MAX || fcntl((int)fd, F_GETFD) == -1) {
+		lnt_log(LNT_LOG_WARN, "ignoring %s: not an open descriptor",
+		    LNT_TICKETS_ENV);
+		return -1;
+	}
+	/* No worker or later binary needs it. */
+	(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	return (int)fd;
+}
+
 /* Everything from loading the config to the first workers. */
 static int
 start(const lnt_master_opts_t *opts)
@@ -870,7 +926,7 @@ start(const lnt_master_opts_t *opts)
 	}
 	/* Before the first fork: every child shares the ticket keys. */
 	lnt_tls_init();
-	if (lnt_tls_tickets_init() == -1)
+	if (lnt_tls_tickets_init(inherited_ticket_keys()) == -1)
 		lnt_log_errno(LNT_LOG_WARN, errno, "no shared session ticket "
 		    "keys: TLS sessions will not resume");
 	m.tickets_at = lnt_tls_tickets_rotate(lnt_now_mono(),

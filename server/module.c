@@ -20,6 +20,7 @@
 #include "module.h"
 #include "shm.h"
 #include "util.h"
+#include "var.h"
 #include "worker.h"
 
 /* LNT_SCOPE_* bit to LNT_MOD_* bit; 0 for scopes modules cannot use. */
@@ -149,6 +150,26 @@ takes_core_key(lnt_cf_t *cf, config_setting_t *e, const lnt_module_t *d)
 	return false;
 }
 
+/*
+ * Module <i>, listed at <e>, is loaded: its preconfig runs before any key
+ * is read (the place for lnt_var_define, so templates know the names).
+ */
+static void
+preconfig(lnt_cf_t *cf, size_t i, config_setting_t *e)
+{
+	const lnt_module_t *d = lnt_conf_current(cf)->mods[i].desc;
+
+	if (d->preconfig == NULL)
+		return;
+	lnt_conf_set_module(cf, d->name);
+	lnt_var_define_begin(cf, i, e);
+	if (d->preconfig(cf) == -1)
+		lnt_conf_error(cf, e, "module '%s' refused the configuration "
+		    "(preconfig)", d->name);
+	lnt_var_define_end();
+	lnt_conf_set_module(cf, NULL);
+}
+
 void
 lnt_module_load_all(lnt_cf_t *cf, config_setting_t *root)
 {
@@ -191,8 +212,21 @@ lnt_module_load_all(lnt_cf_t *cf, config_setting_t *root)
 		}
 		m->desc = d;
 		conf->nmods++;
+		preconfig(cf, conf->nmods - 1, e);
 	}
 	free(dirbuf);
+}
+
+/* Keep <s>, which a module took for the scope object <base>, for -T. */
+static void
+keep_setting(lnt_conf_t *conf, const config_setting_t *s, unsigned scope,
+    const void *base)
+{
+	conf->mod_settings = lnt_xrealloc(conf->mod_settings,
+	    (conf->nmod_settings + 1) * sizeof(*conf->mod_settings));
+	conf->mod_settings[conf->nmod_settings++] = (lnt_mod_setting_t){
+	    .scope = scope, .base = base,
+	    .text = lnt_conf_setting_text(s) };
 }
 
 bool
@@ -217,6 +251,7 @@ lnt_module_key(lnt_cf_t *cf, config_setting_t *s, const char *name,
 			lnt_conf_set_module(cf, d->name);
 			k->parse(cf, s, ms, mconf_get(conf, scope, base, i));
 			lnt_conf_set_module(cf, NULL);
+			keep_setting(conf, s, scope, base);
 			return true;
 		}
 	}
@@ -305,6 +340,24 @@ lnt_module_finish(lnt_cf_t *cf)
 	}
 }
 
+void
+lnt_module_reload(lnt_cf_t *cf)
+{
+	lnt_conf_t *conf = lnt_conf_current(cf);
+
+	for (size_t i = 0; i < conf->nmods; i++) {
+		const lnt_module_t *d = conf->mods[i].desc;
+
+		if (d->reload == NULL)
+			continue;
+		lnt_conf_set_module(cf, d->name);
+		if (d->reload(cf) == -1)
+			lnt_conf_error(cf, NULL, "module '%s' refused the "
+			    "reload", d->name);
+		lnt_conf_set_module(cf, NULL);
+	}
+}
+
 static void
 free_mconf(const lnt_conf_t *conf, unsigned scope, void *base)
 {
@@ -339,6 +392,7 @@ lnt_module_free(lnt_conf_t *conf)
 			free(conf->hooks->v[p]);
 		free(conf->hooks);
 	}
+	lnt_var_free(conf);
 	/* Unloading last: the code that frees module memory lives there. */
 	for (size_t i = 0; i < conf->nmods; i++) {
 		dlclose(conf->mods[i].dl);
@@ -347,6 +401,11 @@ lnt_module_free(lnt_conf_t *conf)
 	free(conf->mods);
 	conf->mods = NULL;
 	conf->nmods = 0;
+	for (size_t i = 0; i < conf->nmod_settings; i++)
+		free(conf->mod_settings[i].text);
+	free(conf->mod_settings);
+	conf->mod_settings = NULL;
+	conf->nmod_settings = 0;
 	/* A zone no loaded config holds any more is unmapped (here; the
 	 * workers of an old generation keep their own mappings). */
 	for (size_t i = 0; i < conf->nzones; i++)
@@ -391,23 +450,62 @@ lnt_phase_hooked(lnt_phase_t phase)
 }
 
 lnt_mod_rc_t
-lnt_phase_run(lnt_conn_t *c, lnt_phase_t phase)
+lnt_phase_run_from(lnt_conn_t *c, lnt_phase_t phase, size_t *next)
 {
 	const lnt_hooks_t *h = lnt_worker_conf->hooks;
 	void **mconf;
 
-	if (h == NULL || h->n[phase] == 0)
+	if (h == NULL || *next >= h->n[phase])
 		return LNT_MOD_CONTINUE;
 	/* Before routing, handlers see the site's config; after, the
-	 * route's (merged from the site). */
-	mconf = c->route != NULL && phase > LNT_PHASE_REWRITE ?
-	    c->route->mconf : c->site != NULL ? c->site->mconf : NULL;
-	for (size_t i = 0; i < h->n[phase]; i++) {
+	 * route's (merged from the site); choosing a server, the
+	 * upstream's. */
+	if (phase == LNT_PHASE_UPSTREAM_SELECT && c->up.upstream != NULL)
+		mconf = c->up.upstream->mconf;
+	else if (phase == LNT_PHASE_CONNECT)
+		mconf = lnt_worker_conf->mconf;	/* no site yet */
+	else
+		mconf = c->route != NULL && phase > LNT_PHASE_REWRITE ?
+		    c->route->mconf : c->site != NULL ? c->site->mconf : NULL;
+	for (size_t i = *next; i < h->n[phase]; i++) {
 		const lnt_hook_t *k = &h->v[phase][i];
 		lnt_mod_rc_t rc = k->handler(c, mconf ? mconf[k->mod] : NULL);
 
+		*next = i + 1;
 		if (rc != LNT_MOD_CONTINUE)
 			return rc;
 	}
 	return LNT_MOD_CONTINUE;
+}
+
+static const char *const phase_names[LNT_PHASE_COUNT] = {
+	[LNT_PHASE_CONNECT] = "CONNECT",
+	[LNT_PHASE_POST_READ] = "POST_READ",
+	[LNT_PHASE_REWRITE] = "REWRITE",
+	[LNT_PHASE_ROUTE_REWRITE] = "ROUTE_REWRITE",
+	[LNT_PHASE_ACCESS] = "ACCESS",
+	[LNT_PHASE_CONTENT] = "CONTENT",
+	[LNT_PHASE_UPSTREAM_SELECT] = "UPSTREAM_SELECT",
+	[LNT_PHASE_HEADER_FILTER] = "HEADER_FILTER",
+	[LNT_PHASE_BODY_FILTER] = "BODY_FILTER",
+	[LNT_PHASE_LOG] = "LOG",
+};
+
+lnt_mod_rc_t
+lnt_phase_run(lnt_conn_t *c, lnt_phase_t phase)
+{
+	size_t next = 0;
+	lnt_mod_rc_t rc = lnt_phase_run_from(c, phase, &next);
+
+	if (rc == LNT_MOD_SUSPEND) {
+		const lnt_hook_t *k =
+		    &lnt_worker_conf->hooks->v[phase][next - 1];
+
+		lnt_conn_log(c, LNT_LOG_ERR, "module '%s' suspended the %s "
+		    "phase, which cannot wait: taken as an error",
+		    lnt_worker_conf->mods[k->mod].desc->name,
+		    phase_names[phase]);
+		rc = LNT_MOD_ERROR;
+	}
+	return rc;
 }

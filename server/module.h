@@ -26,6 +26,16 @@ typedef struct lnt_hook_s {
 	lnt_mod_body_filter_t	 body;		/* BODY_FILTER hooks */
 } lnt_hook_t;
 
+/*
+ * A key a module took, kept as libconfig text ("name = value;\n") for
+ * `lintel -T`: the parsed tree is gone once the file is loaded.
+ */
+typedef struct lnt_mod_setting_s {
+	unsigned	 scope;		/* LNT_SCOPE_* bit of <base> */
+	const void	*base;		/* the scope object it was read into */
+	char		*text;
+} lnt_mod_setting_t;
+
 typedef struct lnt_hooks_s {
 	lnt_hook_t	*v[LNT_PHASE_COUNT];
 	size_t		 n[LNT_PHASE_COUNT];
@@ -51,6 +61,10 @@ bool		lnt_module_key(lnt_cf_t *cf, struct config_setting_t *s,
  * run each module's master_init. */
 void		lnt_module_finish(lnt_cf_t *cf);
 
+/* On a reload, once the new config is loaded and valid: each module's
+ * reload callback, any of which may refuse it (reported in <cf>). */
+void		lnt_module_reload(lnt_cf_t *cf);
+
 /* Free the module state of <conf> and unload its modules. */
 void		lnt_module_free(lnt_conf_t *conf);
 
@@ -60,9 +74,20 @@ void		lnt_module_worker_exit(const lnt_conf_t *conf);
 
 /*
  * Run the handlers of <phase> for request <c>: LNT_MOD_CONTINUE when all
- * continued, else what the one that stopped returned.
+ * continued, else what the one that stopped returned.  For phases that
+ * cannot wait: a handler's LNT_MOD_SUSPEND is logged and becomes
+ * LNT_MOD_ERROR.
  */
 lnt_mod_rc_t	lnt_phase_run(lnt_conn_t *c, lnt_phase_t phase);
+
+/*
+ * The same from handler number <*next> on, for the phases a request may
+ * be suspended in: <*next> is left at the handler after the one that
+ * stopped, where a resumed request goes on.  LNT_MOD_SUSPEND is returned
+ * as is.
+ */
+lnt_mod_rc_t	lnt_phase_run_from(lnt_conn_t *c, lnt_phase_t phase,
+		    size_t *next);
 
 /* Whether any module hooks <phase> (a cheap test for the hot path). */
 bool		lnt_phase_hooked(lnt_phase_t phase);

@@ -23,6 +23,7 @@
 #include "reply.h"
 #include "shm.h"
 #include "util.h"
+#include "var.h"
 
 /* --- config values -------------------------------------------------- */
 
@@ -158,6 +159,18 @@ const char *
 lnt_req_remote_addr(const lnt_req_t *r)
 {
 	return r->peer;
+}
+
+const char *
+lnt_req_peer_addr(const lnt_req_t *r)
+{
+	return r->peer;
+}
+
+const char *
+lnt_req_proxy_protocol_addr(const lnt_req_t *r)
+{
+	return r->pp_addr[0] != '\0' ? r->pp_addr : NULL;
 }
 
 const char *
@@ -327,6 +340,58 @@ lnt_req_upstream_addr(const lnt_req_t *r, const char **scheme)
 	return r->up.addr;
 }
 
+/* The upstream of the routed request, or NULL. */
+static const lnt_upstream_t *
+req_upstream(const lnt_req_t *r)
+{
+	if (r->up.upstream != NULL)
+		return r->up.upstream;
+	return r->route != NULL ? r->route->upstream : NULL;
+}
+
+unsigned
+lnt_req_upstream_servers(const lnt_req_t *r)
+{
+	const lnt_upstream_t *up = req_upstream(r);
+
+	return up != NULL ? (unsigned)up->nservers : 0;
+}
+
+const char *
+lnt_req_upstream_server(const lnt_req_t *r, unsigned i, int *weight,
+    bool *usable)
+{
+	const lnt_upstream_t *up = req_upstream(r);
+
+	if (up == NULL || i >= up->nservers)
+		return NULL;
+	if (weight != NULL)
+		*weight = up->servers[i].weight;
+	/* Only the first 64 servers' attempts are tracked. */
+	if (usable != NULL)
+		*usable = i >= 64 || !(r->up.tried & ((uint64_t)1 << i));
+	return up->servers[i].address;
+}
+
+int
+lnt_req_select_server(lnt_req_t *r, unsigned i)
+{
+	lnt_up_t *u = &r->up;
+
+	/* Only while UPSTREAM_SELECT runs: the proxy owns the request and
+	 * has not chosen yet. */
+	if (r->state != LNT_CONN_PROXY || u->upstream == NULL ||
+	    u->server != NULL || i >= u->upstream->nservers)
+		return -1;
+	if (i < 64) {
+		if (u->tried & ((uint64_t)1 << i))
+			return -1;
+		u->tried |= (uint64_t)1 << i;
+	}
+	u->server = &u->upstream->servers[i];
+	return 0;
+}
+
 const char *
 lnt_resp_header(const lnt_req_t *r, const char *name, size_t *len)
 {
@@ -351,6 +416,139 @@ lnt_resp_set_header(lnt_req_t *r, const char *name, const char *value)
 		return -1;
 	strcpy(r->resp_drop[r->nresp_drop++], name);
 	return 0;
+}
+
+/* --- suspending and request memory --------------------------------- */
+
+void
+lnt_req_resume(lnt_req_t *r, lnt_mod_rc_t rc)
+{
+	lnt_conn_resume(r, rc);
+}
+
+/* One module's per-request state (lnt_req_set_ctx), in the arena. */
+struct lnt_req_ctx_s {
+	const lnt_module_t	*mod;
+	void			*ctx;
+	struct lnt_req_ctx_s	*next;
+};
+
+void *
+lnt_req_alloc(lnt_req_t *r, size_t size)
+{
+	void *p = lnt_arena_alloc(&r->arena, size);
+
+	if (p == NULL)
+		lnt_conn_log(r, LNT_LOG_ERR, "request arena: cannot allocate "
+		    "%zu bytes (at most %d per request)", size,
+		    LNT_ARENA_MAX);
+	return p;
+}
+
+int
+lnt_req_cleanup_add(lnt_req_t *r, void (*fn)(void *data), void *data)
+{
+	return lnt_arena_cleanup_add(&r->arena, fn, data);
+}
+
+void *
+lnt_req_ctx(const lnt_req_t *r, const lnt_module_t *m)
+{
+	for (const struct lnt_req_ctx_s *x = r->mctx; x != NULL; x = x->next)
+		if (x->mod == m)
+			return x->ctx;
+	return NULL;
+}
+
+int
+lnt_req_set_ctx(lnt_req_t *r, const lnt_module_t *m, void *ctx)
+{
+	struct lnt_req_ctx_s *x;
+
+	for (x = r->mctx; x != NULL; x = x->next)
+		if (x->mod == m) {
+			x->ctx = ctx;
+			return 0;
+		}
+	if ((x = lnt_req_alloc(r, sizeof(*x))) == NULL)
+		return -1;
+	x->mod = m;
+	x->ctx = ctx;
+	x->next = r->mctx;
+	r->mctx = x;
+	return 0;
+}
+
+/* --- variables (var.c) ---------------------------------------------- */
+
+const char *
+lnt_req_var(lnt_req_t *r, const char *name, size_t *len)
+{
+	return lnt_var_get(r, name, len);
+}
+
+int
+lnt_req_set_var(lnt_req_t *r, const char *name, const char *value,
+    size_t len)
+{
+	return lnt_var_set(r, name, value, len);
+}
+
+int
+lnt_var_define(lnt_mod_cf_t *cf, const char *name, lnt_var_get_t get,
+    void *data)
+{
+	return lnt_var_add(cf, name, get, data);
+}
+
+/* --- timers ----------------------------------------------------------- */
+
+struct lnt_mod_timer_s {
+	lnt_timer_t	 timer;		/* on the worker's heap */
+	void		(*fn)(void *data);
+	void		*data;
+	bool		 firing;	/* fn is running: free after it */
+};
+
+static void
+mod_timer_fire(lnt_timer_t *t)
+{
+	lnt_mod_timer_t *mt = t->data;
+
+	/* A cancel from inside the call (a cleanup the callback set off)
+	 * finds it firing and leaves the freeing to us. */
+	mt->firing = true;
+	mt->fn(mt->data);
+	free(mt);
+}
+
+lnt_mod_timer_t *
+lnt_mod_timer_add(int64_t msec, void (*fn)(void *data), void *data)
+{
+	lnt_mod_timer_t *mt;
+
+	if (lnt_loop.epfd == -1 || fn == NULL)
+		return NULL;		/* only a worker has a loop */
+	if ((mt = calloc(1, sizeof(*mt))) == NULL)
+		return NULL;
+	mt->fn = fn;
+	mt->data = data;
+	lnt_timer_init(&mt->timer, mod_timer_fire, mt);
+	if (lnt_timer_arm(&lnt_loop.timers, &mt->timer,
+	    lnt_loop.now + (msec > 0 ? msec : 0)) == -1) {
+		free(mt);
+		return NULL;
+	}
+	return mt;
+}
+
+void
+lnt_mod_timer_cancel(lnt_mod_timer_t *t)
+{
+	if (t == NULL || t->firing)
+		return;
+	lnt_timer_stop(&t->timer);
+	free(t);
 }
 
 /* --- shared memory and time ---------------------------------------- */

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "body_filter.h"
 #include "buf.h"
 #include "conf.h"
 #include "conf_value.h"
@@ -106,6 +107,8 @@ lnt_proxy_release(lnt_conn_t *c)
 
 	close_upstream(u);
 	lnt_splice_release(c);
+	/* The response ends with the request: so does its filter chain. */
+	lnt_bf_release(c);
 	lnt_buf_put(u->head);
 	lnt_buf_put(u->in);
 	lnt_buf_put(u->chead);
@@ -185,13 +188,49 @@ open_connection(lnt_conn_t *c)
 	return 0;
 }
 
+/*
+ * The server for the next attempt: a module's UPSTREAM_SELECT choice, else
+ * lintel's weighted round-robin.  False when a module ended the request
+ * instead (it answered, or lintel did for it).
+ */
+static bool
+choose_server(lnt_conn_t *c)
+{
+	lnt_up_t *u = &c->up;
+	unsigned served = c->requests;
+	bool keep = c->keepalive;
+	lnt_mod_rc_t rc;
+
+	u->server = NULL;
+	if (lnt_phase_hooked(LNT_PHASE_UPSTREAM_SELECT)) {
+		/* An answer from here leaves any request body unread. */
+		if (!u->req_done && u->req_body != LNT_BODY_NONE)
+			c->keepalive = false;
+		rc = lnt_phase_run(c, LNT_PHASE_UPSTREAM_SELECT);
+		if (rc != LNT_MOD_CONTINUE) {
+			if (c->requests == served &&
+			    c->state == LNT_CONN_PROXY)
+				fail(c, 500, rc == LNT_MOD_SUSPEND ?
+				    "a module suspended UPSTREAM_SELECT" :
+				    "a module stopped the request without "
+				    "answering it");
+			return false;
+		}
+		c->keepalive = keep;
+	}
+	if (u->server == NULL)
+		u->server = lnt_upstream_pick(u->upstream, &u->tried);
+	return true;
+}
+
 static void
 connect_next(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
 	lnt_pconn_t *pc;
 
-	u->server = lnt_upstream_pick(u->upstream, &u->tried);
+	if (!choose_server(c))
+		return;
 	if (u->server == NULL) {
 		fail(c, 502, "no server of the upstream could be reached");
 		return;
@@ -481,7 +520,15 @@ build_response_head(lnt_conn_t *c)
 		u->resp_mode = LNT_RESP_RECHUNK;
 	}
 	c->status = m->status;
+	/* An empty body (Content-Length: 0) may still be filtered. */
+	lnt_bf_begin_head(c, !(head_req || m->status == 204 ||
+	    m->status == 304));
 	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+	if (lnt_bf_end_head(c)) {
+		/* Data only for the filters; chunked out, or until close. */
+		u->resp_mode = LNT_RESP_FILTER;
+		keep = keep && lnt_bf_chunked(c);
+	}
 	if (lnt_proxy_response_head(c, u->chead, &keep) == -1)
 		return -1;
 	c->keepalive = keep;
@@ -497,9 +544,12 @@ output_pending(const lnt_up_t *u)
 
 /* Response bytes waiting for the client, in user space or in a pipe. */
 static bool
-client_send_pending(const lnt_up_t *u)
+client_send_pending(const lnt_conn_t *c)
 {
-	return output_pending(u) || (u->pipe != NULL && u->pipe->len > 0);
+	const lnt_up_t *u = &c->up;
+
+	return output_pending(u) || (u->pipe != NULL && u->pipe->len > 0) ||
+	    (c->bf != NULL && lnt_bf_pending(c));
 }
 
 /* writev() the pending head, chunk prefix, data and suffix. */
@@ -787,6 +837,78 @@ keep_upstream(lnt_conn_t *c)
 	u->connected = false;
 }
 
+/* A filter failed (logged): the head is out, so the client is closed. */
+static int
+filter_failed(lnt_conn_t *c)
+{
+	lnt_conn_close(c);
+	return -1;
+}
+
+/*
+ * The body through the BODY_FILTER chain: each decoded piece (chunked
+ * framing removed) is fed in as it comes, and the upstream is read only
+ * while the filtered output waiting for the client stays small.
+ */
+static int
+relay_filtered(lnt_conn_t *c)
+{
+	lnt_up_t *u = &c->up;
+	int err;
+
+	for (;;) {
+		/* Feed what is buffered first: the head goes out with the
+		 * first output. */
+		if (!u->resp_done && lnt_buf_len(u->in) > 0 &&
+		    !lnt_bf_full(c)) {
+			if (next_segment(c) == -1)
+				return -1;
+			if (u->resp_ready > 0 && lnt_bf_feed(c, u->in->pos,
+			    u->resp_ready, false) == -1)
+				return filter_failed(c);
+			u->in->pos += u->resp_ready;
+			u->resp_ready = 0;
+			continue;
+		}
+		if (u->resp_done && !lnt_bf_fed_last(c)) {
+			if (lnt_bf_feed(c, NULL, 0, true) == -1)
+				return filter_failed(c);
+			continue;
+		}
+		if (lnt_bf_send(c, u->chead, NULL) == -1)
+			return -1;
+		if (lnt_buf_len(u->chead) > 0 || lnt_bf_pending(c)) {
+			/* The client is behind: the upstream is read
+			 * meanwhile only while the output is below the
+			 * bound. */
+			if (lnt_bf_full(c) || lnt_bf_fed_last(c))
+				return 0;
+		} else if (lnt_bf_fed_last(c)) {
+			keep_upstream(c);
+			lnt_conn_request_done(c);
+			return -1;
+		}
+		if (u->resp_done || !u->readable)
+			return 0;
+		switch (read_upstream(c, &err)) {
+		case 1:
+			continue;
+		case 0:
+			return 0;
+		default:
+			if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
+				u->resp_done = true;
+				continue;
+			}
+			lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the "
+			    "response was complete", err ? strerror(err) :
+			    "closed the connection");
+			lnt_conn_close(c);
+			return -1;
+		}
+	}
+}
+
 /* Move response body bytes to the client until blocked or done. */
 static int
 relay_response(lnt_conn_t *c)
@@ -794,6 +916,9 @@ relay_response(lnt_conn_t *c)
 	lnt_up_t *u = &c->up;
 	int err;
 
+	/* The one test unfiltered responses pay. */
+	if (c->bf != NULL)
+		return relay_filtered(c);
 	for (;;) {
 		if (u->pipe != NULL) {
 			int r = lnt_splice_relay(c);
@@ -872,8 +997,8 @@ update_timers(lnt_conn_t *c)
 	bool up_send = u->head != NULL && (lnt_buf_len(u->head) > 0 ||
 	    u->req_ready > 0) && !u->writable;
 	bool up_read = !u->resp_done && !u->readable &&
-	    !client_send_pending(u);
-	bool cl_send = client_send_pending(u) && !c->writable;
+	    !client_send_pending(c);
+	bool cl_send = client_send_pending(c) && !c->writable;
 	bool cl_read = !u->req_done && u->req_ready == 0 &&
 	    lnt_buf_len(c->in) == 0 && !c->readable;
 
@@ -965,7 +1090,7 @@ upstream_timeout(lnt_timer_t *t)
 void
 lnt_proxy_client_timeout(lnt_conn_t *c)
 {
-	if (client_send_pending(&c->up)) {
+	if (client_send_pending(c)) {
 		lnt_conn_log(c, LNT_LOG_INFO, "send_timeout expired");
 		lnt_conn_close(c);
 		return;

@@ -125,6 +125,16 @@ put_expanded(lnt_buf_t *b, const lnt_conn_t *c, const char *value)
 			    r->target.p) == -1)
 				return -1;
 			value += 12;
+		} else if (strncmp(d, "$proxy_protocol_addr", 20) == 0) {
+			/* Empty on a connection without a PROXY header. */
+			if (bput(b, "%s", c->pp_addr) == -1)
+				return -1;
+			value += 20;
+		} else if (strncmp(d, "$proxy_protocol_port", 20) == 0) {
+			if (c->pp_addr[0] != '\0' &&
+			    bput(b, "%u", (unsigned)c->pp_port) == -1)
+				return -1;
+			value += 20;
 		} else {
 			/* The loader only accepts the names above. */
 			if (bput(b, "$") == -1)
@@ -299,6 +309,10 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 		if (h->hop || ruled_out(rules, h->name) ||
 		    module_replaced(c, h->name))
 			continue;
+		/* Filters change the length: the body is framed anew. */
+		if (u->resp_mode == LNT_RESP_FILTER &&
+		    NAME_IS(h->name, "content-length"))
+			continue;
 		if (bput_field(b, h->name, h->value) == -1)
 			return -1;
 	}
@@ -325,7 +339,8 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 		return bput(b, "\r\n");
 	}
 	if (u->resp_mode == LNT_RESP_RECHUNK || (u->resp_body ==
-	    LNT_BODY_CHUNKED && u->resp_mode == LNT_RESP_PASS)) {
+	    LNT_BODY_CHUNKED && u->resp_mode == LNT_RESP_PASS) ||
+	    (u->resp_mode == LNT_RESP_FILTER && !old_client)) {
 		if (bput(b, "Transfer-Encoding: chunked\r\n") == -1)
 			return -1;
 	}

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "body_filter.h"
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
@@ -332,6 +333,102 @@ send_file(lnt_conn_t *c, lnt_reply_t *r)
 	return n;
 }
 
+/* send_timeout counts from the last byte the client took. */
+static void
+send_timer(lnt_conn_t *c, bool progress)
+{
+	if (progress)
+		lnt_timer_stop(&c->timer);
+	if (!c->writable && !lnt_timer_armed(&c->timer))
+		lnt_timer_in(&c->timer, c->limits->send_timeout);
+}
+
+/*
+ * The next piece of the body for the body filters, at <*p>, <*len> bytes
+ * (0 at the end): from memory, or read from the file into r->buf, as the
+ * filters must see the bytes.  -1 on a read error or a file that shrank,
+ * logged.
+ */
+static int
+next_piece(lnt_conn_t *c, lnt_reply_t *r, const char **p, size_t *len)
+{
+	ssize_t n;
+	size_t want;
+
+	*len = 0;
+	if (r->body_len > 0) {
+		*p = r->body;
+		*len = r->body_len < LNT_BUF_SIZE ? r->body_len : LNT_BUF_SIZE;
+		r->body += *len;
+		r->body_len -= *len;
+		return 0;
+	}
+	if (r->left == 0)
+		return 0;
+	if (r->buf == NULL && (r->buf = lnt_buf_get(0)) == NULL) {
+		lnt_conn_log(c, LNT_LOG_ERR, "out of memory reading a file");
+		return -1;
+	}
+	want = lnt_buf_capacity(r->buf);
+	if ((off_t)want > r->left)
+		want = (size_t)r->left;
+	do
+		n = pread(r->fd, r->buf->start, want, r->off);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		lnt_conn_log(c, LNT_LOG_ERR, "%s", n == 0 ? "file shrank "
+		    "while being sent" : strerror(errno));
+		return -1;
+	}
+	r->off += n;
+	r->left -= n;
+	*p = r->buf->start;
+	*len = (size_t)n;
+	return 0;
+}
+
+/*
+ * A body that modules filter: feed it a piece at a time while the output
+ * waiting for the client is small, and write the head with the first
+ * output.  No sendfile: the filters see every byte.
+ */
+static void
+pump_filtered(lnt_conn_t *c, lnt_reply_t *r)
+{
+	size_t sent = 0, fed = 0;
+	const char *p = NULL;
+	size_t len;
+
+	for (;;) {
+		if (!lnt_bf_fed_last(c) && !lnt_bf_full(c)) {
+			if (next_piece(c, r, &p, &len) == -1 ||
+			    lnt_bf_feed(c, len > 0 ? p : NULL, len,
+			    len == 0) == -1) {
+				lnt_conn_close(c);
+				return;
+			}
+			fed += len;
+		}
+		if (lnt_bf_send(c, r->head, &sent) == -1)
+			return;
+		if (lnt_bf_fed_last(c) && lnt_buf_len(r->head) == 0 &&
+		    !lnt_bf_pending(c)) {
+			reply_done(c);
+			return;
+		}
+		/* Blocked: an EAGAIN left output, EPOLLOUT resumes. */
+		if (!c->writable)
+			break;
+		/* A filter that holds everything sends nothing for a
+		 * while: what it was fed counts too. */
+		if (sent >= TURN_BUDGET || fed >= TURN_BUDGET) {
+			lnt_event_post(&c->ev);
+			break;
+		}
+	}
+	send_timer(c, sent > 0);
+}
+
 /*
  * Write what the client socket takes, at most TURN_BUDGET bytes a turn;
  * finish the request once all is written.
@@ -345,6 +442,11 @@ pump(lnt_conn_t *c)
 	ssize_t n;
 
 	CHECK_REPLY(r);
+	/* The one test unfiltered replies pay. */
+	if (c->bf != NULL) {
+		pump_filtered(c, r);
+		return;
+	}
 	for (;;) {
 		if (lnt_buf_len(r->head) == 0 && r->body_len == 0 &&
 		    r->left == 0) {
@@ -382,11 +484,7 @@ pump(lnt_conn_t *c)
 			break;
 		}
 	}
-	/* send_timeout counts from the last byte the client took. */
-	if (progress)
-		lnt_timer_stop(&c->timer);
-	if (!c->writable && !lnt_timer_armed(&c->timer))
-		lnt_timer_in(&c->timer, c->limits->send_timeout);
+	send_timer(c, progress);
 }
 
 static void
@@ -413,10 +511,14 @@ void
 lnt_reply_send(lnt_conn_t *c, lnt_reply_t *r)
 {
 	int64_t len = r->fd != -1 ? (int64_t)r->left : (int64_t)r->body_len;
+	bool filtered;
 
-	/* Modules see the status and may add fields before the head ends. */
+	/* Modules see the status and may add fields before the head ends,
+	 * or ask to filter the body. */
 	c->status = r->status;
+	lnt_bf_begin_head(c, !r->no_body && !is_head(c));
 	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+	filtered = lnt_bf_end_head(c);
 	if (c->resp_extra != NULL && lnt_buf_len(c->resp_extra) > 2)
 		lnt_reply_header(r, "%.*s", (int)lnt_buf_len(c->resp_extra) - 2,
 		    c->resp_extra->pos);
@@ -427,7 +529,10 @@ lnt_reply_send(lnt_conn_t *c, lnt_reply_t *r)
 	}
 	/* head_put() kept room for these three lines. */
 	r->overflow = false;
-	if (!r->no_body)
+	if (filtered && lnt_bf_chunked(c))
+		r->head->last += sprintf(r->head->last,
+		    "Transfer-Encoding: chunked\r\n");
+	else if (!r->no_body && !filtered)
 		r->head->last += sprintf(r->head->last,
 		    "Content-Length: %lld\r\n", (long long)len);
 	if (!c->keepalive || lnt_conn_draining)
@@ -498,19 +603,33 @@ lnt_reply_type(const lnt_site_t *site, const char *file)
 	return lnt_mime_type(m, file, strlen(file));
 }
 
-/* Send the error page for <status> of <c>'s site, if there is one. */
+/*
+ * Send the error page for <status> of <c>'s site, if there is one; or
+ * lintel's own page when a module may want to filter its body (the
+ * shortcut of lnt_conn_respond() writes it without a reply).
+ */
 bool
 lnt_reply_error_page(lnt_conn_t *c, int status)
 {
+	static bool busy;
 	const lnt_site_t *site = error_site(c);
 	const lnt_error_page_t *page = find_error_page(site, status);
 	lnt_reply_t *r;
 
-	if (page == NULL || (r = lnt_reply_start(c, status, 0)) == NULL)
+	/* A page whose head cannot be made answers 500 from inside: that
+	 * one takes the shortcut, or it would recurse. */
+	if (busy || (page == NULL &&
+	    !lnt_phase_hooked(LNT_PHASE_BODY_FILTER)) ||
+	    (r = lnt_reply_start(c, status, 0)) == NULL)
 		return false;
-	lnt_reply_body(r, page->body, page->len,
-	    lnt_reply_type(site, page->file));
+	if (page != NULL)
+		lnt_reply_body(r, page->body, page->len,
+		    lnt_reply_type(site, page->file));
+	else
+		lnt_reply_page(r);
+	busy = true;
 	lnt_reply_send(c, r);
+	busy = false;
 	return true;
 }
 

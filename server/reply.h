@@ -88,7 +88,9 @@ void		 lnt_reply_error(lnt_conn_t *c, int status, const char *extra,
 /*
  * For lnt_conn_respond(): when the site of <c> (or, before one is chosen,
  * the default site of its address) has an error page for <status>, send it
- * and return true; otherwise, or when out of memory, return false.
+ * and return true; also lintel's own small page when a module has a body
+ * filter (so it may filter that body).  Otherwise, or when out of memory,
+ * return false.
  */
 bool		 lnt_reply_error_page(lnt_conn_t *c, int status);
 

@@ -428,7 +428,8 @@ tls_handshake(int fd, void *ctx, char *why, size_t len)
 	    err == SSL_ERROR_WANT_CLIENT_HELLO_CB)
 		return 0;
 	t->failed = true;
-	if (err == SSL_ERROR_SYSCALL) {
+	/* With SSL_OP_IGNORE_UNEXPECTED_EOF, a bare EOF is ZERO_RETURN. */
+	if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
 		snprintf(why, len, "%s", errno != 0 ? strerror(errno) :
 		    "the peer closed the connection");
 		ERR_clear_error();

@@ -72,15 +72,29 @@ bool		 lnt_tls_hidden_field(const lnt_conn_t *c, lnt_str_t name);
 int		 lnt_tls_request_fields(const lnt_conn_t *c, lnt_buf_t *b);
 
 /*
+ * The environment variable that names, in the new binary's master after
+ * USR2, the descriptor holding the old master's ticket keys.
+ */
+#define LNT_TICKETS_ENV	"LINTEL_TICKET_KEYS_FD"
+
+/*
  * Session ticket keys (tls_ticket.c), shared by every process through
- * memory the master maps before forking.  lnt_tls_tickets_init() creates
- * the first key (0, or -1 with errno); lnt_tls_tickets_rotate() is the
- * master's clock: at <now> (monotonic ms) it makes a new key every
+ * memory the master maps before forking.  lnt_tls_tickets_init() takes
+ * the keys and schedule the previous master left in <fd> (which it
+ * closes; a warning and new keys if they are unreadable), or with -1
+ * creates the first key (0, or -1 with errno); lnt_tls_tickets_rotate()
+ * is the master's clock: at <now> (monotonic ms) it makes a new key every
  * <period> ms, keeping the previous one for decryption, and returns when
  * it wants to be called next (-1: never).
  */
-int		 lnt_tls_tickets_init(void);
+int		 lnt_tls_tickets_init(int fd);
 lnt_msec_t	 lnt_tls_tickets_rotate(lnt_msec_t now, lnt_msec_t period);
+/*
+ * For USR2, in the child about to exec the new binary: a sealed memfd,
+ * not close-on-exec, holding the keys and the time left at <now> until
+ * the next rotation; -1 with errno.  The keys never touch a disk.
+ */
+int		 lnt_tls_tickets_export(lnt_msec_t now);
 /* The OpenSSL ticket key callback over those keys (tls_ticket.c). */
 void		 lnt_tls_tickets_setup(struct ssl_ctx_st *ctx);
 

@@ -422,8 +422,74 @@ issuer_of(const pem_t *p)
 }
 
 /*
- * Check that the DER OCSP response <der> says "good" about <p->x> now;
- * sets <*next> to its nextUpdate (0: none).  Returns NULL or the reason.
+ * Whether <bs> is signed by <issuer> or by a responder it delegated OCSP
+ * signing to (RFC 6960 4.2.2.2), found in <bs> or among <p>'s chain: NULL
+ * or the reason, in <why> of <wlen> bytes.  The issuer is the only trust
+ * anchor, whether it is a root or an intermediate.
+ */
+static const char *
+ocsp_signer_check(OCSP_BASICRESP *bs, const pem_t *p, X509 *issuer,
+    char *why, size_t wlen)
+{
+	X509_STORE *st = X509_STORE_new();
+	const char *data, *r;
+	char detail[256] = "", reason[256] = "unknown error";
+	unsigned long e;
+	int ok, flags;
+
+	if (st == NULL || X509_STORE_add_cert(st, issuer) != 1) {
+		X509_STORE_free(st);
+		snprintf(why, wlen, "cannot check its signature: %s",
+		    lnt_tls_reason(reason, sizeof(reason)));
+		return why;
+	}
+	ok = OCSP_basic_verify(bs, p->chain, st, OCSP_PARTIAL_CHAIN);
+	X509_STORE_free(st);
+	if (ok == 1)
+		return NULL;
+	/* The certificate verification's reason rides on an error's data. */
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		if ((r = ERR_reason_error_string(e)) != NULL)
+			snprintf(reason, sizeof(reason), "%s", r);
+		if ((flags & ERR_TXT_STRING) && data != NULL && *data != '\0')
+			snprintf(detail, sizeof(detail), " (%s)", data);
+	}
+	snprintf(why, wlen, "it is not signed by the certificate's issuer or "
+	    "a responder the issuer authorized: %s%s", reason, detail);
+	return why;
+}
+
+/*
+ * Whether a response of <thisupd> and <nextupd> is current: NULL, with
+ * <*next> its nextUpdate (0: none), or the reason in <why>.  A response
+ * may come from a responder whose clock is a little ahead; once past its
+ * nextUpdate it is stale, and stapling it would only make clients fail.
+ */
+static const char *
+ocsp_dates(ASN1_GENERALIZEDTIME *thisupd, ASN1_GENERALIZEDTIME *nextupd,
+    int64_t *next, char *why, size_t wlen)
+{
+	struct tm tm;
+	char when[64];
+
+	if (nextupd != NULL && X509_cmp_current_time(nextupd) <= 0) {
+		snprintf(why, wlen, "it expired on %s (its nextUpdate)",
+		    asn1_time_text(nextupd, when, sizeof(when)));
+		return why;
+	}
+	if (OCSP_check_validity(thisupd, nextupd, 300, -1) != 1)
+		return "its dates are not valid now (thisUpdate ahead of the "
+		    "clock, or after nextUpdate)";
+	if (nextupd != NULL && ASN1_TIME_to_tm(nextupd, &tm) == 1)
+		*next = (int64_t)timegm(&tm);
+	return NULL;
+}
+
+/*
+ * Check that the DER OCSP response <der> is a successful basic response
+ * about <p->x>, signed by its issuer (which must follow it in its chain)
+ * or a responder the issuer authorized, saying "good", and current; sets
+ * <*next> to its nextUpdate (0: none).  Returns NULL or the reason.
  */
 static const char *
 check_ocsp(const unsigned char *der, size_t len, const pem_t *p,
@@ -436,7 +502,6 @@ check_ocsp(const unsigned char *der, size_t len, const pem_t *p,
 	ASN1_GENERALIZEDTIME *thisupd, *nextupd;
 	const char *msg = NULL;
 	X509 *issuer;
-	struct tm tm;
 	int status, rsn;
 	char buf[256];
 
@@ -459,14 +524,15 @@ check_ocsp(const unsigned char *der, size_t len, const pem_t *p,
 	    OCSP_resp_find_status(bs, id, &status, &rsn, NULL, &thisupd,
 	    &nextupd) != 1) {
 		msg = "it is not about this certificate";
+	} else if ((msg = ocsp_signer_check(bs, p, issuer, why, wlen)) !=
+	    NULL) {
+		/* msg says why */
 	} else if (status != V_OCSP_CERTSTATUS_GOOD) {
 		snprintf(why, wlen, "it says the certificate is %s",
 		    OCSP_cert_status_str(status));
 		msg = why;
-	} else if (OCSP_check_validity(thisupd, nextupd, 300, -1) != 1) {
-		msg = "it is out of date (or not yet valid)";
-	} else if (nextupd != NULL && ASN1_TIME_to_tm(nextupd, &tm) == 1) {
-		*next = (int64_t)timegm(&tm);
+	} else {
+		msg = ocsp_dates(thisupd, nextupd, next, why, wlen);
 	}
 	OCSP_CERTID_free(id);
 	OCSP_BASICRESP_free(bs);
@@ -733,14 +799,25 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 		lnt_conf_error(cf, s, "tls: %s", lnt_tls_reason(buf, sizeof(buf)));
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(ctx, tls->min_version == LNT_TLS_V13 ?
+	    TLS1_3_VERSION : TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(ctx, 1);
-	if (SSL_CTX_set_cipher_list(ctx, LNT_TLS_CIPHERS) != 1)
+	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1) {
+		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
+		    "cipher in \"%s\": %s", tls->ciphers, lnt_tls_reason(buf,
+		    sizeof(buf)));
 		goto fail;
+	}
+	if (SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1) {
+		lnt_conf_error(cf, member(s, "ciphersuites"), "ciphersuites: "
+		    "\"%s\": %s", tls->ciphersuites, lnt_tls_reason(buf,
+		    sizeof(buf)));
+		goto fail;
+	}
 	if (tls->verify) {
 		if ((tls->ca != NULL ? SSL_CTX_load_verify_locations(ctx,
 		    tls->ca, NULL) : SSL_CTX_set_default_verify_paths(ctx)) !=
@@ -986,6 +1063,8 @@ lnt_tls_conf_free_upstream(lnt_tls_upstream_t *tls)
 	free(tls->sni);
 	free(tls->cert);
 	free(tls->key);
+	free(tls->ciphers);
+	free(tls->ciphersuites);
 	free(tls);
 }
 

@@ -109,6 +109,9 @@ struct lnt_tls_upstream_s {
 	char			*sni;		/* NULL: each server's host */
 	char			*cert;		/* client certificate or NULL */
 	char			*key;
+	int			 min_version;	/* enum lnt_tls_version */
+	char			*ciphers;	/* TLS 1.2 cipher list */
+	char			*ciphersuites;	/* TLS 1.3 */
 	struct ssl_ctx_st	*ctx;		/* built when loaded */
 	const char		*file;
 	int			 line;

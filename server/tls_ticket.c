@@ -13,7 +13,10 @@
 
 #include <sys/mman.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -22,6 +25,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
 #define NAME_LEN	16		/* the ticket's key name, in clear */
 
@@ -37,6 +41,20 @@ typedef struct tshm {
 	tkey_t		 keys[2];	/* [0] encrypts; [1] only decrypts */
 } tshm_t;
 
+/*
+ * What a master hands the new binary's master on USR2, in a memfd: the
+ * keys and when the current one is due to be replaced, so the upgrade
+ * neither forgets the sessions out there nor resets the schedule.
+ */
+#define HANDOVER_MAGIC	0x6c6e746bu	/* "lntk" */
+
+typedef struct handover {
+	uint32_t	 magic;
+	uint32_t	 nkeys;		/* 1 or 2 */
+	int64_t		 left;		/* ms to the next rotation; -1: none */
+	tkey_t		 keys[2];
+} handover_t;
+
 static tshm_t		*shm;		/* shared by the master's children */
 static lnt_msec_t	 due;		/* master: next rotation (monotonic) */
 
@@ -46,13 +64,38 @@ new_key(tkey_t *k)
 	return RAND_bytes((unsigned char *)k, sizeof(*k)) == 1 ? 0 : -1;
 }
 
+/*
+ * Take the keys the old master wrote to <fd> (see lnt_tls_tickets_export)
+ * into the shared page, and its schedule: true if they were good.
+ */
+static bool
+adopt_keys(int fd, lnt_msec_t now)
+{
+	handover_t h;
+	bool ok;
+
+	ok = pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    h.magic == HANDOVER_MAGIC && (h.nkeys == 1 || h.nkeys == 2);
+	if (ok) {
+		memcpy(shm->keys, h.keys, sizeof(shm->keys));
+		shm->nkeys = h.nkeys;
+		/* A key overdue (left 0) is replaced at the first rotate(). */
+		due = h.left >= 0 ? now + (lnt_msec_t)h.left : 0;
+	}
+	OPENSSL_cleanse(&h, sizeof(h));
+	return ok;
+}
+
 int
-lnt_tls_tickets_init(void)
+lnt_tls_tickets_init(int fd)
 {
 	void *p;
 
-	if (shm != NULL)
+	if (shm != NULL) {
+		if (fd != -1)
+			close(fd);
 		return 0;
+	}
 	p = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -60,6 +103,19 @@ lnt_tls_tickets_init(void)
 	/* Keys that leak into a core file break every resumed session. */
 	(void)madvise(p, sizeof(*shm), MADV_DONTDUMP);
 	shm = p;
+	if (fd != -1) {
+		bool ok = adopt_keys(fd, lnt_now_mono());
+
+		close(fd);
+		if (ok) {
+			lnt_log(LNT_LOG_INFO, "session ticket keys taken over "
+			    "from the previous master");
+			return 0;
+		}
+		lnt_log(LNT_LOG_WARN, "the session ticket keys passed by the "
+		    "previous master are unreadable: new keys, so clients "
+		    "make full handshakes once");
+	}
 	if (new_key(&shm->keys[0]) == -1) {
 		munmap(p, sizeof(*shm));
 		shm = NULL;
@@ -117,6 +173,41 @@ read_keys(tshm_t *out)
 			return out->nkeys >= 1 && out->nkeys <= 2;
 	}
 	return false;
+}
+
+int
+lnt_tls_tickets_export(lnt_msec_t now)
+{
+	handover_t h = { .magic = HANDOVER_MAGIC };
+	tshm_t cur;
+	int fd, saved;
+
+	/* The master may be rotating as this child of it reads. */
+	if (!read_keys(&cur)) {
+		errno = shm == NULL ? ENOENT : EAGAIN;
+		return -1;
+	}
+	/* Not close-on-exec: the new binary inherits it. */
+	if ((fd = memfd_create("lintel-ticket-keys", MFD_ALLOW_SEALING)) ==
+	    -1) {
+		OPENSSL_cleanse(&cur, sizeof(cur));
+		return -1;
+	}
+	h.nkeys = cur.nkeys;
+	memcpy(h.keys, cur.keys, sizeof(h.keys));
+	OPENSSL_cleanse(&cur, sizeof(cur));
+	h.left = due == 0 ? -1 : due > now ? (int64_t)(due - now) : 0;
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		saved = errno != 0 ? errno : EIO;
+		OPENSSL_cleanse(&h, sizeof(h));
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	OPENSSL_cleanse(&h, sizeof(h));
+	return fd;
 }
 
 /*

@@ -1306,15 +1306,17 @@ conn_register(acl_limit_t *lim)
 
 /*
  * The client of <r>: its peer address, or with <trusted> the address the
- * trusted proxies name in X-Forwarded-For, every line of it.  Into <ip>;
- * <peer> gets the peer.
+ * trusted proxies name: a trusted peer's PROXY protocol header first, then
+ * X-Forwarded-For, every line of it, as long as the address in hand is a
+ * trusted proxy.  Into <ip>; <peer> gets the peer.
  */
 static void
 client_of(lnt_req_t *r, const lnt_cidr_set_t *trusted, lnt_ip_t *ip,
     lnt_ip_t *peer)
 {
-	const char *addr = lnt_req_remote_addr(r), *v, *first = NULL;
+	const char *addr = lnt_req_peer_addr(r), *v, *first = NULL;
 	size_t len, flen = 0, total = 0;
+	lnt_ip_t from;
 	unsigned n;
 
 	/* Not an IP peer (never, over TCP): "::", which only "all" holds. */
@@ -1323,6 +1325,15 @@ client_of(lnt_req_t *r, const lnt_cidr_set_t *trusted, lnt_ip_t *ip,
 	*ip = *peer;
 	if (trusted == NULL || !lnt_cidr_set_lookup(trusted, peer, NULL))
 		return;
+	/* A trusted balancer's PROXY header names the client it carries,
+	 * one hop nearer than any X-Forwarded-For entry. */
+	from = *peer;
+	addr = lnt_req_proxy_protocol_addr(r);
+	if (addr != NULL && lnt_ip_parse(addr, strlen(addr), &from) == 0) {
+		*ip = from;
+		if (!lnt_cidr_set_lookup(trusted, &from, NULL))
+			return;
+	}
 	for (n = 0; (v = lnt_req_header_nth(r, "X-Forwarded-For", n, &len));
 	    n++) {
 		if (n == 0) {
@@ -1351,7 +1362,7 @@ client_of(lnt_req_t *r, const lnt_cidr_set_t *trusted, lnt_ip_t *ip,
 		}
 		first = xff_buf;
 	}
-	(void)lnt_cidr_real_client(trusted, peer, first, flen, ip);
+	(void)lnt_cidr_real_client(trusted, &from, first, flen, ip);
 }
 
 /* Whether <re> matches the <len> bytes at <s>; -1 on a match error. */

@@ -10,12 +10,12 @@
 #include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cidr.h"
+#include "msg.h"
 
 #define NO_ENTRY	UINT32_MAX	/* a range no network covers */
 
@@ -114,41 +114,6 @@ range_end(u128_t net, unsigned plen)
 	return net;
 }
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Copy the untrusted <s> of <len> bytes into <buf> for a message: cut to
- * fit and with control bytes as '?', so a bad list file cannot forge log
- * lines.
- */
-static const char *
-quote(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t i, n = len < size - 4 ? len : size - 4;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	if (n < len) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 int
 lnt_ip_parse(const char *s, size_t len, lnt_ip_t *ip)
 {
@@ -221,7 +186,7 @@ lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err, size_t errlen)
 	u128_t net, m;
 
 	if (slen == 0) {
-		errf(err, errlen, "empty address");
+		lnt_acl_errf(err, errlen, "empty address");
 		return -1;
 	}
 	if (strcmp(s, "all") == 0) {
@@ -231,8 +196,8 @@ lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err, size_t errlen)
 	slash = strchr(s, '/');
 	alen = slash != NULL ? (size_t)(slash - s) : slen;
 	if (lnt_ip_parse(s, alen, &cidr->net) != 0) {
-		errf(err, errlen, "'%s' is not an IPv4 or IPv6 address",
-		    quote(s, alen, q, sizeof(q)));
+		lnt_acl_errf(err, errlen, "'%s' is not an IPv4 or IPv6 address",
+		    lnt_acl_quote(s, alen, q, sizeof(q)));
 		return -1;
 	}
 	/* "::ffff:10.0.0.0/104" is IPv6 syntax and counts in 128 bits. */
@@ -245,9 +210,9 @@ lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err, size_t errlen)
 		/* Decimal, no sign, space or leading zero: one spelling. */
 		if (dlen == 0 || dlen > 3 || strspn(d, "0123456789") != dlen ||
 		    (d[0] == '0' && dlen > 1) || (unsigned)atoi(d) > max) {
-			errf(err, errlen, "'%s': the prefix length must be a "
-			    "number from 0 to %u", quote(s, slen, q, sizeof(q)),
-			    max);
+			lnt_acl_errf(err, errlen, "'%s': the prefix length "
+			    "must be a number from 0 to %u",
+			    lnt_acl_quote(s, slen, q, sizeof(q)), max);
 			return -1;
 		}
 		plen = (unsigned)atoi(d);
@@ -262,8 +227,9 @@ lnt_cidr_parse(const char *s, lnt_cidr_t *cidr, char *err, size_t errlen)
 		net.hi &= ~m.hi;
 		net.lo &= ~m.lo;
 		u128_to_ip(net, &c.net);
-		errf(err, errlen, "host bits set in %s (the network is %s)",
-		    quote(s, slen, q, sizeof(q)),
+		lnt_acl_errf(err, errlen, "host bits set in %s (the network "
+		    "is %s)",
+		    lnt_acl_quote(s, slen, q, sizeof(q)),
 		    lnt_cidr_format(&c, fixed, sizeof(fixed)));
 		return -1;
 	}
@@ -420,11 +386,11 @@ lnt_cidr_set_load(lnt_cidr_set_t *set, const char *path, uint32_t value,
 	lnt_cidr_t c;
 
 	if (set->built) {
-		errf(err, errlen, "%s: the set is already built", path);
+		lnt_acl_errf(err, errlen, "%s: the set is already built", path);
 		return -1;
 	}
 	if ((fp = fopen(path, "re")) == NULL) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		lnt_acl_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((got = getline(&line, &cap, fp)) != -1) {
@@ -446,10 +412,11 @@ lnt_cidr_set_load(lnt_cidr_set_t *set, const char *path, uint32_t value,
 				    strerror(errno));
 		}
 		if (msg[0] != '\0' && nbad++ == 0)
-			errf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			lnt_acl_errf(err, errlen, "%s:%u: %s", path, lineno,
+			    msg);
 	}
 	if (ferror(fp) && nbad++ == 0)
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		lnt_acl_errf(err, errlen, "%s: %s", path, strerror(errno));
 	free(line);
 	fclose(fp);
 	if (nbad > 0) {

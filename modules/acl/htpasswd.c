@@ -8,7 +8,6 @@
 
 #include <crypt.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <strings.h>
 
 #include "htpasswd.h"
+#include "msg.h"
 
 typedef struct user {
 	char		*name;
@@ -52,37 +52,6 @@ all_a64(const char *s, size_t n)
 	return true;
 }
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* <s> made safe for a message: control bytes as '?', cut at 64 bytes. */
-static const char *
-quote(const char *s, char *buf, size_t size)
-{
-	size_t i, len = strlen(s), n = len < size - 4 ? len : size - 4;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	if (n < len) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 /* Parse the decimal <s> of <n> digits, no leading zero; -1 if not one. */
 static long
 decimal(const char *s, size_t n)
@@ -109,12 +78,12 @@ check_bcrypt(const char *h, char *err, size_t errlen)
 	if (strlen(h) != 60 || h[6] != '$' || !all_a64(h + 7, 53) ||
 	    h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' ||
 	    (cost = (h[4] - '0') * 10 + (h[5] - '0')) < 4) {
-		errf(err, errlen, "malformed bcrypt hash");
+		lnt_acl_errf(err, errlen, "malformed bcrypt hash");
 		return -1;
 	}
 	if (cost > LNT_HTPASSWD_MAX_BCRYPT_COST) {
-		errf(err, errlen, "bcrypt cost %ld is over the limit of %d",
-		    cost, LNT_HTPASSWD_MAX_BCRYPT_COST);
+		lnt_acl_errf(err, errlen, "bcrypt cost %ld is over the limit "
+		    "of %d", cost, LNT_HTPASSWD_MAX_BCRYPT_COST);
 		return -1;
 	}
 	return 0;
@@ -135,7 +104,8 @@ check_sha512(const char *h, char *err, size_t errlen)
 		p += 7;
 		if ((d = strchr(p, '$')) == NULL ||
 		    (rounds = decimal(p, (size_t)(d - p))) < 1000) {
-			errf(err, errlen, "malformed SHA-512-crypt rounds");
+			lnt_acl_errf(err, errlen,
+			    "malformed SHA-512-crypt rounds");
 			return -1;
 		}
 		p = d + 1;
@@ -143,12 +113,12 @@ check_sha512(const char *h, char *err, size_t errlen)
 	if ((d = strchr(p, '$')) == NULL || d == p || d - p > 16 ||
 	    !all_a64(p, (size_t)(d - p)) || strlen(d + 1) != 86 ||
 	    !all_a64(d + 1, 86)) {
-		errf(err, errlen, "malformed SHA-512-crypt hash");
+		lnt_acl_errf(err, errlen, "malformed SHA-512-crypt hash");
 		return -1;
 	}
 	if (rounds > LNT_HTPASSWD_MAX_SHA512_ROUNDS) {
-		errf(err, errlen, "SHA-512-crypt rounds %ld are over the "
-		    "limit of %d", rounds, LNT_HTPASSWD_MAX_SHA512_ROUNDS);
+		lnt_acl_errf(err, errlen, "SHA-512-crypt rounds %ld are over "
+		    "the limit of %d", rounds, LNT_HTPASSWD_MAX_SHA512_ROUNDS);
 		return -1;
 	}
 	return 0;
@@ -169,20 +139,20 @@ check_yescrypt(const char *h, char *err, size_t errlen)
 	if ((s = strchr(p, '$')) == NULL || (d = strchr(s + 1, '$')) == NULL ||
 	    d == s + 1 || !all_a64(s + 1, (size_t)(d - s - 1)) ||
 	    strlen(d + 1) != 43 || !all_a64(d + 1, 43)) {
-		errf(err, errlen, "malformed yescrypt hash");
+		lnt_acl_errf(err, errlen, "malformed yescrypt hash");
 		return -1;
 	}
 	if (s - p != 3 || (flavour = a64(p[0])) < 0 || flavour > 47 ||
 	    (nlog2 = a64(p[1]) + 1) < 1 || nlog2 > 48 ||
 	    (r = a64(p[2]) + 1) < 1 || r > 48) {
-		errf(err, errlen, "unsupported yescrypt parameters '%.*s'",
-		    (int)(s - p < 16 ? s - p : 16), p);
+		lnt_acl_errf(err, errlen, "unsupported yescrypt parameters "
+		    "'%.*s'", (int)(s - p < 16 ? s - p : 16), p);
 		return -1;
 	}
 	if (nlog2 > 40 || ((uint64_t)128 * (uint64_t)r << nlog2) >
 	    LNT_HTPASSWD_MAX_YESCRYPT_MEM) {
-		errf(err, errlen, "yescrypt cost (N=2^%d, r=%d) is over the "
-		    "limit of %lu MiB", nlog2, r,
+		lnt_acl_errf(err, errlen, "yescrypt cost (N=2^%d, r=%d) is "
+		    "over the limit of %lu MiB", nlog2, r,
 		    LNT_HTPASSWD_MAX_YESCRYPT_MEM >> 20);
 		return -1;
 	}
@@ -206,16 +176,16 @@ lnt_htpasswd_check_hash(const char *hash, char *err, size_t errlen)
 		m = LNT_HTPASSWD_YESCRYPT;
 		rc = check_yescrypt(hash, err, errlen);
 	} else {
-		errf(err, errlen, "unsupported or plain-text hash (use bcrypt, "
-		    "SHA-512-crypt or yescrypt)");
+		lnt_acl_errf(err, errlen, "unsupported or plain-text hash "
+		    "(use bcrypt, SHA-512-crypt or yescrypt)");
 		return LNT_HTPASSWD_NONE;
 	}
 	if (rc != 0)
 		return LNT_HTPASSWD_NONE;
 	/* A libcrypt built without the method would fail every login. */
 	if (crypt_checksalt(hash) != CRYPT_SALT_OK) {
-		errf(err, errlen, "this libcrypt does not accept the hash's "
-		    "method");
+		lnt_acl_errf(err, errlen, "this libcrypt does not accept the "
+		    "hash's method");
 		return LNT_HTPASSWD_NONE;
 	}
 	return m;
@@ -250,7 +220,7 @@ note_error(char *err, size_t errlen, unsigned *first, unsigned *nbad,
 {
 	if (*nbad == 0 || line < *first) {
 		*first = line;
-		errf(err, errlen, "%s:%u: %s", path, line, msg);
+		lnt_acl_errf(err, errlen, "%s:%u: %s", path, line, msg);
 	}
 	(*nbad)++;
 }
@@ -266,37 +236,38 @@ parse_line(lnt_htpasswd_t *ht, size_t *cap, char *s, size_t len,
 	user_t *u;
 
 	if (memchr(s, '\0', len) != NULL) {
-		errf(msg, msglen, "NUL byte in the line");
+		lnt_acl_errf(msg, msglen, "NUL byte in the line");
 		return -1;
 	}
 	if ((colon = memchr(s, ':', len)) == NULL) {
-		errf(msg, msglen, "expected user:hash");
+		lnt_acl_errf(msg, msglen, "expected user:hash");
 		return -1;
 	}
 	ulen = (size_t)(colon - s);
 	*colon = '\0';
 	if (ulen == 0 || ulen > LNT_HTPASSWD_MAXUSER) {
-		errf(msg, msglen, "the user name must have 1 to %d bytes",
-		    LNT_HTPASSWD_MAXUSER);
+		lnt_acl_errf(msg, msglen, "the user name must have 1 to %d "
+		    "bytes", LNT_HTPASSWD_MAXUSER);
 		return -1;
 	}
 	for (size_t i = 0; i < ulen; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			errf(msg, msglen, "user '%s': control character in "
-			    "the name", quote(s, q, sizeof(q)));
+			lnt_acl_errf(msg, msglen, "user '%s': control "
+			    "character in the name",
+			    lnt_acl_quote(s, strlen(s), q, sizeof(q)));
 			return -1;
 		}
 	}
 	/* A stray space would make a user nobody can type. */
 	if (s[0] == ' ' || s[ulen - 1] == ' ') {
-		errf(msg, msglen, "user '%s': space around the name",
-		    quote(s, q, sizeof(q)));
+		lnt_acl_errf(msg, msglen, "user '%s': space around the name",
+		    lnt_acl_quote(s, strlen(s), q, sizeof(q)));
 		return -1;
 	}
 	if (lnt_htpasswd_check_hash(colon + 1, hmsg, sizeof(hmsg)) ==
 	    LNT_HTPASSWD_NONE) {
-		errf(msg, msglen, "user '%s': %s", quote(s, q, sizeof(q)),
-		    hmsg);
+		lnt_acl_errf(msg, msglen, "user '%s': %s",
+		    lnt_acl_quote(s, strlen(s), q, sizeof(q)), hmsg);
 		return -1;
 	}
 	if (ht->n == *cap) {
@@ -317,7 +288,7 @@ parse_line(lnt_htpasswd_t *ht, size_t *cap, char *s, size_t len,
 	u->line = line;
 	return 0;
 nomem:
-	errf(msg, msglen, "%s", strerror(ENOMEM));
+	lnt_acl_errf(msg, msglen, "%s", strerror(ENOMEM));
 	return -1;
 }
 
@@ -332,11 +303,11 @@ lnt_htpasswd_load(const char *path, char *err, size_t errlen)
 	unsigned lineno = 0, nbad = 0, first = 0;
 
 	if ((ht = calloc(1, sizeof(*ht))) == NULL) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		lnt_acl_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((fp = fopen(path, "re")) == NULL) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		lnt_acl_errf(err, errlen, "%s: %s", path, strerror(errno));
 		free(ht);
 		return NULL;
 	}
@@ -374,13 +345,14 @@ lnt_htpasswd_load(const char *path, char *err, size_t errlen)
 		if (strcmp(ht->users[i - 1].name, ht->users[i].name) != 0)
 			continue;
 		snprintf(msg, sizeof(msg), "user '%s' again (first on line %u)",
-		    quote(ht->users[i].name, q, sizeof(q)),
+		    lnt_acl_quote(ht->users[i].name,
+		    strlen(ht->users[i].name), q, sizeof(q)),
 		    ht->users[i - 1].line);
 		note_error(err, errlen, &first, &nbad, path,
 		    ht->users[i].line, msg);
 	}
 	if (nbad == 0 && ht->n == 0) {
-		errf(err, errlen, "%s: no users", path);
+		lnt_acl_errf(err, errlen, "%s: no users", path);
 		nbad++;
 	}
 	if (nbad > 0) {

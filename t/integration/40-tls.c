@@ -3,11 +3,13 @@
  * TLS through the real daemon, with certificates the openssl CLI makes at
  * run time: termination, SNI among sites and certificates (exact, wildcard,
  * default; RSA and ECDSA side by side), versions, ALPN, resumption on
- * another worker, OCSP stapling, client certificates, HSTS and the https
- * redirect, certificates replaced by a reload under load, certificate
- * errors, TLS upstreams, and clients that do not speak TLS.  The client is
- * OpenSSL in this process, so each test can look at what was negotiated;
- * curl and openssl s_client check that real clients agree.
+ * another worker and after a binary upgrade, OCSP stapling and the
+ * responses refused, client certificates, HSTS and the https redirect,
+ * certificates replaced by a reload under load, certificate errors, TLS
+ * upstreams with their versions and ciphers, and clients that do not
+ * speak TLS (41-tls-stall has those that stall by the hundred).  The
+ * client is OpenSSL in this process, so each test can look at what was
+ * negotiated; curl and openssl s_client check that real clients agree.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -724,6 +727,81 @@ START_TEST(resumption_on_another_worker)
 }
 END_TEST
 
+/* `openssl s_client` to a.test on <port> (TLS 1.2), with <args>. */
+static const char *
+s_client(int port, const char *args)
+{
+	char	*out, *err;
+	int	 rc;
+
+	rc = th_exec((const char *[]){ "sh", "-c", th_printf("cd '%s' && "
+	    "openssl s_client -connect 127.0.0.1:%d -servername a.test "
+	    "-tls1_2 -CAfile ca.pem %s </dev/null 2>&1", th_tmpdir(), port,
+	    args), NULL }, &out, &err);
+	ck_assert_msg(rc == 0, "s_client %s: %s", args, out);
+	return out;
+}
+
+START_TEST(upgrade_keeps_ticket_keys)
+{
+	pid_t		 old, new = -1, kids[16];
+	int64_t		 end;
+	int		 port, st;
+	tres_t		*r;
+	SSL_SESSION	*sess;
+	const char	*out;
+
+	make_pki();
+	th_origin_start(th_portn(9), "O");
+	old = th_start(th_conf(TLS_BASE UPS
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@ tls\"; "
+	    "names = \"a.test\";\n"
+	    "  tls = { certificates = ( " CERT("a") " ); }; " ROUTE_ORIGIN
+	    " } );\n"));
+	port = th_portn(1);
+	/* Sessions from the old binary's workers: TLS 1.3 and 1.2. */
+	r = tls_ok(port, &(tcli_t){ .sni = "a.test" });
+	sess = r->session;
+	ck_assert_msg(sess != NULL && SSL_SESSION_is_resumable(sess),
+	    "no TLS 1.3 ticket came");
+	out = s_client(port, "-sess_out sess12");
+	ck_assert_msg(strstr(out, "New, TLSv1.2") != NULL, "%s", out);
+
+	/* USR2, WINCH, QUIT: only the new binary's workers are left. */
+	th_signal(SIGUSR2);
+	end = th_deadline(TH_START_MS);
+	do {
+		new = th_read_pid(th_path("lintel.pid"));
+		if (new > 0 && new != old)
+			break;
+		th_nap();
+	} while (!th_expired(end));
+	ck_assert_msg(new > 0 && new != old, "no new master after USR2");
+	end = th_deadline(TH_START_MS);
+	while (th_children(new, kids, TH_NELEM(kids)) < 3 && !th_expired(end))
+		th_nap();
+	ck_assert_msg(th_children(new, kids, TH_NELEM(kids)) >= 3,
+	    "the new master has no workers");
+	th_signal(SIGWINCH);
+	th_signal(SIGQUIT);
+	st = th_wait_master_exit(TH_STOP_MS);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the old master "
+	    "ended with %s", th_status_str(st));
+	th_adopt_master(new);
+	ck_assert_ptr_nonnull(th_find_line(th_read_file(th_path("error.log")),
+	    th_printf(" %d#master: session ticket keys taken over", (int)new)));
+
+	/* Both sessions resume on the new workers. */
+	r = tls_get(port, &(tcli_t){ .sni = "a.test", .session = sess });
+	ck_assert_msg(r->status == 200, "status %d: %s", r->status, r->error);
+	ck_assert_msg(r->resumed, "a TLS 1.3 session did not resume after "
+	    "the upgrade");
+	out = s_client(port, "-sess_in sess12");
+	ck_assert_msg(strstr(out, "Reused, TLSv1.2") != NULL, "a TLS 1.2 "
+	    "session did not resume after the upgrade:\n%s", out);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* OCSP, client certificates, HSTS, redirects */
 
@@ -1078,6 +1156,94 @@ START_TEST(certificate_errors)
 }
 END_TEST
 
+/* The certificate, or with <key> the private key, in <name>. */
+static void *
+read_pem(const char *name, bool key)
+{
+	BIO	*b = BIO_new_file(th_path(name), "r");
+	void	*obj;
+
+	ck_assert_ptr_nonnull(b);
+	obj = key ? (void *)PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) :
+	    (void *)PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ck_assert_msg(obj != NULL, "cannot read %s", name);
+	return obj;
+}
+
+/*
+ * Write <name>: an OCSP response from the test CA saying a.crt is good,
+ * signed properly, but whose nextUpdate was yesterday (the openssl CLI
+ * makes only fresh ones).
+ */
+static void
+write_stale_ocsp(const char *name)
+{
+	X509		*cert = read_pem("a.crt", false);
+	X509		*ca = read_pem("ca.pem", false);
+	EVP_PKEY	*key = read_pem("ca.key", true);
+	OCSP_BASICRESP	*bs = OCSP_BASICRESP_new();
+	OCSP_CERTID	*id = OCSP_cert_to_id(NULL, cert, ca);
+	OCSP_RESPONSE	*resp;
+	ASN1_TIME	*thisupd = X509_gmtime_adj(NULL, -2 * 86400);
+	ASN1_TIME	*nextupd = X509_gmtime_adj(NULL, -86400);
+	unsigned char	*der = NULL;
+	FILE		*f;
+	int		 len;
+
+	ck_assert_ptr_nonnull(id);
+	ck_assert_ptr_nonnull(OCSP_basic_add1_status(bs, id,
+	    V_OCSP_CERTSTATUS_GOOD, 0, NULL, thisupd, nextupd));
+	ck_assert_int_eq(OCSP_basic_sign(bs, ca, key, EVP_sha256(), NULL, 0),
+	    1);
+	resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_int_gt(len = i2d_OCSP_RESPONSE(resp, &der), 0);
+	ck_assert_ptr_nonnull(f = fopen(th_path(name), "wb"));
+	ck_assert_uint_eq(fwrite(der, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(resp);
+	OCSP_BASICRESP_free(bs);
+	OCSP_CERTID_free(id);
+	ASN1_TIME_free(thisupd);
+	ASN1_TIME_free(nextupd);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	X509_free(cert);
+}
+
+/* a.pem with the OCSP response <file> of the test dir. */
+#define WITH_OCSP(file) \
+	"{ cert = \"@TMPDIR@/a.pem\"; key = \"@TMPDIR@/a.key\"; " \
+	"ocsp_response = \"@TMPDIR@/" file "\"; }"
+
+START_TEST(ocsp_response_errors)
+{
+	make_pki();
+	/* About b.crt; signed by the client CA, a stranger to a.crt. */
+	sh("openssl ocsp -issuer ca.pem -cert b.crt -no_nonce -reqout b.req "
+	    ">/dev/null 2>&1 && openssl ocsp -index index.txt -rsigner ca.pem "
+	    "-rkey ca.key -CA ca.pem -reqin b.req -respout b.ocsp -ndays 1 "
+	    ">/dev/null 2>&1 && openssl ocsp -index index.txt -rsigner cca.pem "
+	    "-rkey cca.key -CA ca.pem -reqin a.req -respout stranger.ocsp "
+	    "-ndays 1 >/dev/null 2>&1");
+	write_stale_ocsp("stale.ocsp");
+	assert_cert_error(WITH_OCSP("b.ocsp"), "bad.conf:5: ocsp_response: "
+	    "@TMPDIR@/b.ocsp: it is not about this certificate");
+	assert_cert_error(WITH_OCSP("stranger.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/stranger.ocsp: it is not signed by the "
+	    "certificate's issuer or a responder the issuer authorized: "
+	    "certificate verify error");
+	assert_cert_error(WITH_OCSP("stale.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/stale.ocsp: it expired on ");
+	assert_cert_error(WITH_OCSP("none.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/none.ocsp: cannot read: No such file");
+	assert_cert_error(WITH_OCSP("a.pem"), "bad.conf:5: ocsp_response: "
+	    "@TMPDIR@/a.pem: not a DER OCSP response");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Upstreams over TLS: lintel's own tls sites serve as the servers */
 
@@ -1186,6 +1352,109 @@ START_TEST(tls_upstreams)
 }
 END_TEST
 
+/*
+ * The server on @PORT_2@ (openssl s_server) speaks TLS 1.2 only, with one
+ * cipher; the upstreams offer it various versions and ciphers.
+ */
+#define UPSTREAM_VERSIONS_CONF \
+	TLS_BASE \
+	"upstreams = (\n" \
+	" { name = \"origin\";\n" \
+	"   servers = ( { address = \"127.0.0.1:@PORT_9@\"; } ); },\n" \
+	" { name = \"v12\"; servers = ( { address = \"127.0.0.1:@PORT_2@\"; " \
+	"} );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\"; }; },\n" \
+	" { name = \"v13\"; servers = ( { address = \"127.0.0.1:@PORT_2@\"; " \
+	"} );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; sni = \"a.test\"; " \
+	"min_version = \"TLSv1.3\"; }; },\n" \
+	" { name = \"aes256\"; servers = ( { address = " \
+	"\"127.0.0.1:@PORT_2@\"; } );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; " \
+	"sni = \"a.test\";\n" \
+	"     ciphers = \"ECDHE-ECDSA-AES256-GCM-SHA384\"; }; },\n" \
+	" { name = \"aes128\"; servers = ( { address = " \
+	"\"127.0.0.1:@PORT_2@\"; } );\n   tls = { ca = \"@TMPDIR@/ca.pem\"; " \
+	"sni = \"a.test\";\n" \
+	"     ciphers = \"ECDHE-ECDSA-AES128-GCM-SHA256\"; }; }\n);\n" \
+	"sites = (\n" \
+	PLAIN_SITE("v12") PLAIN_SITE("v13") PLAIN_SITE("aes256") \
+	PLAIN_SITE("aes128") \
+	" { listen = \"127.0.0.1:@PORT_1@\"; " ROUTE_ORIGIN " } );\n"
+
+/*
+ * Start `openssl s_server` on <port> with a.pem: TLS 1.2 and <cipher>
+ * only, answering any GET with a status page.  It dies with this test.
+ */
+static pid_t
+start_s_server(int port, const char *cipher)
+{
+	pid_t	 pid;
+	int64_t	 end;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (freopen("/dev/null", "w", stdout) == NULL ||
+		    freopen("/dev/null", "w", stderr) == NULL ||
+		    chdir(th_tmpdir()) == -1)
+			_exit(127);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-www",
+		    "-accept", th_printf("127.0.0.1:%d", port), "-cert",
+		    "a.pem", "-key", "a.key", "-tls1_2", "-cipher", cipher,
+		    (char *)NULL);
+		_exit(127);
+	}
+	/* Ready once a handshake works. */
+	end = th_deadline(TH_START_MS);
+	while (!tls_get(port, &(tcli_t){ .sni = "a.test",
+	    .version = TLS1_2_VERSION })->handshake) {
+		ck_assert_msg(!th_expired(end), "openssl s_server did not "
+		    "start on port %d", port);
+		th_nap();
+	}
+	return pid;
+}
+
+START_TEST(tls_upstream_versions_and_ciphers)
+{
+	const char	*conf;
+	char		*out, *err;
+	int		 rc;
+	pid_t		 server;
+
+	make_pki();
+	th_origin_start(th_portn(9), "O");
+	server = start_s_server(th_portn(2), "ECDHE-ECDSA-AES128-GCM-SHA256");
+	th_start(th_conf(UPSTREAM_VERSIONS_CONF));
+	ck_assert_int_eq(get_via("v12.test", "/id")->status, 200);
+	ck_assert_int_eq(get_via("aes128.test", "/id")->status, 200);
+	/* Nothing in common with the server: a failed handshake, 502. */
+	ck_assert_int_eq(get_via("v13.test", "/id")->status, 502);
+	ck_assert_int_ge(log_lines_with("alert protocol version", "site=v13"),
+	    1);
+	ck_assert_int_eq(get_via("aes256.test", "/id")->status, 502);
+	ck_assert_int_ge(log_lines_with("alert handshake failure",
+	    "site=aes256"), 1);
+	th_allow_log("TLS handshake with");
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
+
+	/* Bad values are configuration errors at their line. */
+	conf = th_conf_file("bad.conf", TLS_BASE
+	    "upstreams = ( { name = \"u\";\n"
+	    "  servers = ( { address = \"127.0.0.1:@PORT_2@\"; } );\n"
+	    "  tls = { min_version = \"TLSv1.1\";\n"
+	    "    ciphers = \"NO-SUCH-CIPHER\"; }; } );\n"
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
+	    "  routes = ( { path = \"/\"; upstream = \"u\"; } ); } );\n");
+	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
+	ck_assert_msg(rc == 1, "lintel -t exited %d:\n%s", rc, err);
+	ck_assert_msg(strstr(err, "bad.conf:4: min_version: ") != NULL, "%s",
+	    err);
+	ck_assert_msg(strstr(err, "bad.conf:5: ciphers: no usable cipher in "
+	    "\"NO-SUCH-CIPHER\"") != NULL, "%s", err);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Clients that do not speak TLS */
 
@@ -1247,13 +1516,16 @@ main(void)
 	TH_TEST(s, rsa_and_ecdsa_side_by_side);
 	TH_TEST(s, versions_and_alpn);
 	TH_TEST(s, resumption_on_another_worker);
+	TH_TEST(s, upgrade_keeps_ticket_keys);
 	TH_TEST(s, ocsp_stapling);
 	TH_TEST(s, client_certificate_required);
 	TH_TEST(s, client_certificate_optional);
 	TH_TEST(s, redirect_to_https);
 	TH_TEST(s, reload_swaps_certificate_under_load);
 	TH_TEST(s, certificate_errors);
+	TH_TEST(s, ocsp_response_errors);
 	TH_TEST(s, tls_upstreams);
+	TH_TEST(s, tls_upstream_versions_and_ciphers);
 	TH_TEST(s, non_tls_clients_are_dropped);
 	return th_run(s);
 }

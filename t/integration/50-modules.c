@@ -62,23 +62,10 @@ START_TEST(example_header_scopes)
 }
 END_TEST
 
-/* `lintel -t` on <text>: exits 1 and prints <want> (a regex). */
-static void
-refused(const char *text, const char *want)
-{
-	const char	*conf = th_conf(text);
-	char		*out, *err;
-	int		 rc;
-
-	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
-	ck_assert_msg(rc == 1, "lintel -t exited %d:\n%s", rc, err);
-	ck_assert_msg(th_match(err, want), "expected /%s/ in:\n%s", want, err);
-}
-
 START_TEST(load_errors)
 {
 	/* No such file: the path and the system's reason. */
-	refused(TH_BASE "module_path = \"@MODDIR@\";\n"
+	th_refused(TH_BASE "module_path = \"@MODDIR@\";\n"
 	    "modules = [ \"nosuch\" ];\n"
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
 	    "\"127.0.0.1:1\"; } ); } );\n"
@@ -87,7 +74,7 @@ START_TEST(load_errors)
 	    "lintel\\.conf:3: modules: cannot load .*/nosuch\\.so: cannot "
 	    "open shared object file: No such file or directory");
 	/* Built for another API version: both numbers. */
-	refused(th_printf(TH_BASE "modules = [ \"%s/t/modules/.libs/"
+	th_refused(th_printf(TH_BASE "modules = [ \"%s/t/modules/.libs/"
 	    "badabi.so\" ];\n"
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
 	    "\"127.0.0.1:1\"; } ); } );\n"
@@ -97,7 +84,7 @@ START_TEST(load_errors)
 	    "lintel\\.conf:2: modules: .*badabi\\.so was built for module "
 	    "API 1000; this lintel has API " LNT_STRINGIFY(LNT_MODULE_ABI));
 	/* The module's own check, with its name, file and line. */
-	refused(TH_BASE "module_path = \"@MODDIR@\";\n"
+	th_refused(TH_BASE "module_path = \"@MODDIR@\";\n"
 	    "modules = [ \"example\" ];\n"
 	    "example_header = \"no colon\";\n"
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
@@ -107,7 +94,7 @@ START_TEST(load_errors)
 	    "lintel\\.conf:4: example: example_header: expected "
 	    "\"Name: value\"");
 	/* A module key outside the scopes it declared. */
-	refused(TH_BASE "module_path = \"@MODDIR@\";\n"
+	th_refused(TH_BASE "module_path = \"@MODDIR@\";\n"
 	    "modules = [ \"example\" ];\n"
 	    "upstreams = ( { name = \"o\"; example_header = \"X: 1\";\n"
 	    "  servers = ( { address = \"127.0.0.1:1\"; } ); } );\n"
@@ -116,7 +103,7 @@ START_TEST(load_errors)
 	    "lintel\\.conf:4: example_header: key of module 'example' not "
 	    "allowed in an upstream");
 	/* Without the module its key is unknown. */
-	refused(TH_BASE "example_header = \"X: 1\";\n"
+	th_refused(TH_BASE "example_header = \"X: 1\";\n"
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
 	    "\"127.0.0.1:1\"; } ); } );\n"
 	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\"; routes = ( { "
@@ -178,6 +165,77 @@ START_TEST(reload_adds_and_removes)
 }
 END_TEST
 
+/*
+ * `lintel -T` prints the keys modules own, in their scopes, with their
+ * values as written; what it prints passes `-t` and, run, serves the
+ * same: the rewrite redirect, the acl denial, the example header.
+ */
+START_TEST(T_prints_module_keys)
+{
+	const char	*conf, *dumped;
+	char		*out, *err;
+	th_resp_t	*r;
+	int		 rc, port;
+
+	conf = th_conf(TH_BASE
+	    "module_path = \"@MODDIR@\";\n"
+	    "modules = [ \"example\",\n"
+	    "  \"@BUILDDIR@/modules/rewrite/.libs/rewrite.so\",\n"
+	    "  \"@BUILDDIR@/modules/acl/.libs/acl.so\" ];\n"
+	    "example_header = \"X-Example: top \\\"q\\\" \\\\\";\n"
+	    "trusted_proxies = [ \"10.0.0.0/8\", \"192.0.2.1\" ];\n"
+	    "upstreams = ( { name = \"o\";\n"
+	    "  servers = ( { address = \"127.0.0.1:@PORT_2@\"; } ); } );\n"
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
+	    "  rewrite = ( { match = \"^/old/(.*)$\"; to = \"/new/$1\";\n"
+	    "                flag = 308; } );\n"
+	    "  routes = ( { path = \"/deny/\"; upstream = \"o\";\n"
+	    "               acl = ( { allow = [ \"192.0.2.0/24\" ]; },\n"
+	    "                       { deny = \"all\"; } ); },\n"
+	    "             { path = \"/r/\"; upstream = \"o\";\n"
+	    "               example_header = \"X-Example: route\"; },\n"
+	    "             { path = \"/\"; upstream = \"o\"; } ); } );\n");
+	rc = th_lintel(&out, &err, "-T", "-c", conf, NULL);
+	ck_assert_msg(rc == 0, "lintel -T exited %d:\n%s", rc, err);
+	/* Each module key, as written, in the scope it was read in. */
+	ck_assert_msg(th_match(out, "\nexample_header = \"X-Example: top "
+	    "\\\\\"q\\\\\" \\\\\\\\\";\n"), "top example_header:\n%s", out);
+	ck_assert_msg(th_match(out, "\ntrusted_proxies = \\[ "
+	    "\"10\\.0\\.0\\.0/8\", \"192\\.0\\.2\\.1\" \\];\n"),
+	    "trusted_proxies:\n%s", out);
+	ck_assert_msg(th_match(out, "\n\t\trewrite = \\(\n\t\t\t\\{\n"
+	    "\t\t\t\tmatch = \"\\^/old/\\(\\.\\*\\)\\$\";\n"
+	    "\t\t\t\tto = \"/new/\\$1\";\n\t\t\t\tflag = 308;\n"
+	    "\t\t\t}\n\t\t\\);\n"), "site rewrite:\n%s", out);
+	ck_assert_msg(th_match(out, "\n\t\t\t\tacl = \\(\n"),
+	    "route acl:\n%s", out);
+	ck_assert_msg(th_match(out, "\n\t\t\t\texample_header = "
+	    "\"X-Example: route\";\n"), "route example_header:\n%s", out);
+
+	dumped = th_path("dumped.conf");
+	th_write_file(dumped, out);
+	rc = th_lintel(NULL, &err, "-t", "-c", dumped, NULL);
+	ck_assert_msg(rc == 0, "-t rejects what -T printed (exit %d):\n%s"
+	    "\n--- dumped ---\n%s", rc, err, out);
+
+	origin = th_origin_start(th_portn(2), "A");
+	th_start(dumped);
+	port = th_portn(1);
+	r = th_get(port, "/old/x");
+	ck_assert_int_eq(r->status, 308);
+	ck_assert_pstr_eq(th_header(r, "Location"), "/new/x");
+	r = th_get(port, "/deny/x");
+	ck_assert_int_eq(r->status, 403);
+	r = th_get(port, "/r/x");
+	ck_assert_int_eq(r->status, 404);
+	ck_assert_pstr_eq(th_header(r, "X-Origin-Id"), "A");
+	ck_assert_pstr_eq(th_header(r, "X-Example"), "route");
+	r = th_get(port, "/");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_pstr_eq(th_header(r, "X-Example"), "top \"q\" \\");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -186,5 +244,6 @@ main(void)
 	TH_TEST(s, example_header_scopes);
 	TH_TEST(s, load_errors);
 	TH_TEST(s, reload_adds_and_removes);
+	TH_TEST(s, T_prints_module_keys);
 	return th_run(s);
 }

@@ -349,19 +349,6 @@ START_TEST(upstream_location)
 }
 END_TEST
 
-/* `lintel -t` on <text>: exits 1; its stderr. */
-static const char *
-refused(const char *text)
-{
-	const char	*conf = th_conf(text);
-	char		*out, *err;
-	int		 rc;
-
-	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
-	ck_assert_msg(rc == 1, "lintel -t exited %d:\n%s", rc, err);
-	return err;
-}
-
 /* <err> has a line matching the regex <want>. */
 static void
 expect(const char *err, const char *want)
@@ -375,7 +362,7 @@ START_TEST(config_errors)
 
 	/* Every rule is compiled and every error reported, each at the
 	 * line of the key at fault. */
-	err = refused(TH_BASE
+	err = th_refused(TH_BASE
 	    "module_path = \"@BUILDDIR@/modules/rewrite/.libs\";\n"
 	    "modules = [ \"rewrite\" ];\n"
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
@@ -395,7 +382,7 @@ START_TEST(config_errors)
 	    "  { match = \"^/\"; to = \"http://a/\"; },\n"
 	    "  { match = \"^/\"; to = \"/x\"; header = { match = \"y\"; }; },\n"
 	    "  { match = \"^/\"; to = \"/x\"; file_exists = \"yes\"; } );\n"
-	    "  rewrite_location = 1; } ); } );\n");
+	    "  rewrite_location = 1; } ); } );\n", NULL);
 	expect(err, "lintel\\.conf:7: rewrite: match: invalid regex at "
 	    "offset 4: missing closing parenthesis");
 	expect(err, "lintel\\.conf:8: rewrite: to: unknown variable \\$hots "
@@ -420,7 +407,7 @@ START_TEST(config_errors)
 	    "true or false");
 
 	/* Not a list of groups; a key outside its scopes. */
-	err = refused(TH_BASE
+	err = th_refused(TH_BASE
 	    "module_path = \"@BUILDDIR@/modules/rewrite/.libs\";\n"
 	    "modules = [ \"rewrite\" ];\n"
 	    "rewrite_location = true;\n"
@@ -428,20 +415,20 @@ START_TEST(config_errors)
 	    "\"127.0.0.1:1\"; } ); } );\n"
 	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
 	    "  rewrite = \"^/ /x\";\n"
-	    "  routes = ( { path = \"/\"; upstream = \"o\"; } ); } );\n");
+	    "  routes = ( { path = \"/\"; upstream = \"o\"; } ); } );\n", NULL);
 	expect(err, "lintel\\.conf:4: rewrite_location: key of module "
 	    "'rewrite' not allowed at the top level");
 	expect(err, "lintel\\.conf:7: rewrite: expected a list of rule "
 	    "groups");
 
 	/* Without the module, its keys are refused with its name. */
-	err = refused(TH_BASE
+	err = th_refused(TH_BASE
 	    "upstreams = ( { name = \"o\"; servers = ( { address = "
 	    "\"127.0.0.1:1\"; } ); } );\n"
 	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
 	    "  rewrite = ( { match = \"^/\"; to = \"/x\"; } );\n"
 	    "  routes = ( { path = \"/\"; upstream = \"o\";\n"
-	    "    rewrite_location = false; } ); } );\n");
+	    "    rewrite_location = false; } ); } );\n", NULL);
 	expect(err, "lintel\\.conf:4: rewrite: belongs to module 'rewrite', "
 	    "which is not loaded");
 	expect(err, "lintel\\.conf:6: rewrite_location: belongs to module "

@@ -62,30 +62,6 @@ status_of(const char *method, const char *path, const char *hdrs)
 	return req(method, path, hdrs)->status;
 }
 
-/* The first error log line holding <needle>, waited for. */
-static const char *
-log_line(const char *needle)
-{
-	const char *line = th_wait_file_line(th_path("error.log"), needle,
-	    TH_IO_MS);
-
-	ck_assert_msg(line != NULL, "no \"%s\" in the error log:\n%s", needle,
-	    th_read_file(th_path("error.log")));
-	return line;
-}
-
-/* `lintel -t` on <text>: exits 1 and prints <want> (a regex). */
-static void
-refused(const char *text, const char *want)
-{
-	char	*err;
-	int	 rc;
-
-	rc = th_lintel(NULL, &err, "-t", "-c", th_conf(text), NULL);
-	ck_assert_msg(rc == 1, "lintel -t exited %d:\n%s", rc, err);
-	ck_assert_msg(th_match(err, want), "expected /%s/ in:\n%s", want, err);
-}
-
 START_TEST(allow_deny_by_address)
 {
 	const char	*line;
@@ -107,7 +83,7 @@ START_TEST(allow_deny_by_address)
 	/* No acl at all. */
 	ck_assert_int_eq(status_of("GET", "/id", ""), 200);
 	/* The log names the rule that denied, by file and line. */
-	line = log_line("403: acl: denied");
+	line = th_log_line("403: acl: denied");
 	ck_assert_msg(th_match(line, "denied by the rule at [^ ]*/lintel\\."
 	    "conf:14 \\(all\\).*client=127\\.0\\.0\\.1"), "%s", line);
 	ck_assert_msg(th_match(line, "^[^ ]+ [^ ]+ \\[info\\]"), "%s", line);
@@ -141,7 +117,7 @@ START_TEST(site_rules_and_conditions)
 	ck_assert_int_eq(status_of("GET", "/id", "X-Token: a-bad\r\n"), 200);
 	/* A route's own acl, even empty, replaces the site's. */
 	ck_assert_int_eq(status_of("POST", "/open/x", ""), 404);
-	ck_assert_msg(th_match(log_line("403: acl: denied"),
+	ck_assert_msg(th_match(th_log_line("403: acl: denied"),
 	    "rule at [^ ]*/lintel\\.conf:8 \\(all\\)"), "wrong rule");
 }
 END_TEST
@@ -175,7 +151,7 @@ START_TEST(list_file_100k)
 	    "    { path = \"/\"; upstream = \"o\"; }");
 	/* The test's own address, from the middle of the file. */
 	ck_assert_int_eq(status_of("GET", "/id", ""), 403);
-	line = log_line("403: acl: denied");
+	line = th_log_line("403: acl: denied");
 	ck_assert_msg(th_match(line, "\\(127\\.0\\.0\\.1/32, [^ ]*/block\\."
 	    "list:50001\\)"), "%s", line);
 	/* The first, the last, and one past it, through a trusted proxy. */
@@ -223,8 +199,9 @@ START_TEST(list_file_reread_on_hup)
 	th_write_file(list, "127.0.0.0/8\n10.0.0.1/8\n");
 	th_signal(SIGHUP);
 	th_wait_ready();
-	ck_assert_msg(th_match(log_line("reload failed:"), "lintel\\.conf:8: "
-	    "acl: deny: [^ ]*/block\\.list:2: .*host bits"), "no line");
+	ck_assert_msg(th_match(th_log_line("reload failed:"),
+	    "lintel\\.conf:8: acl: deny: [^ ]*/block\\.list:2: .*host bits"),
+	    "no line");
 	ck_assert_int_eq(status_of("GET", "/id", ""), 403);
 
 	th_write_file(list, "# empty for now\n");
@@ -264,7 +241,7 @@ START_TEST(trusted_proxies_xff)
 	/* The last hop is untrusted: what it claims is not believed. */
 	ck_assert_int_eq(status_of("GET", "/id",
 	    "X-Forwarded-For: 192.0.2.7, 198.51.100.1\r\n"), 403);
-	line = log_line("via a trusted proxy");
+	line = th_log_line("via a trusted proxy");
 	ck_assert_msg(th_match(line, "403: acl: denied by the rule at [^ ]*"
 	    "lintel\\.conf:8 \\(all\\) \\(client 198\\.51\\.100\\.1 via "
 	    "a trusted proxy\\)"), "%s", line);
@@ -388,9 +365,9 @@ START_TEST(basic_auth)
 	    401);
 	/* A route that turns it off. */
 	ck_assert_int_eq(status_of("GET", "/open/x", ""), 404);
-	ck_assert_msg(th_match(log_line("401: acl: auth_basic"),
+	ck_assert_msg(th_match(th_log_line("401: acl: auth_basic"),
 	    "\"Test Realm\": no credentials"), "no 401 line");
-	ck_assert_msg(th_match(log_line("wrong password"),
+	ck_assert_msg(th_match(th_log_line("wrong password"),
 	    "unknown user \"alice\""), "no failure line");
 }
 END_TEST
@@ -490,7 +467,7 @@ START_TEST(rate_limit_shared)
 	ck_assert_int_eq(ok, 2);
 	ck_assert_int_eq(limited, 8);
 	ck_assert_msg(th_now() - t0 < 12000, "too slow for 5r/m");
-	ck_assert_msg(th_match(log_line("429: acl: limit_rate"),
+	ck_assert_msg(th_match(th_log_line("429: acl: limit_rate"),
 	    "limit_rate at [^ ]*/lintel\\.conf:8: over the rate"), "no line");
 }
 END_TEST
@@ -532,7 +509,7 @@ START_TEST(limit_conn_slow_upstream)
 	ck_assert_int_eq(th_origin_count(origin, "GET /delay/1500 "), 2);
 	r = th_get(th_portn(1), "/id");
 	ck_assert_int_eq(r->status, 503);
-	ck_assert_msg(th_match(log_line("503: acl: limit_conn"),
+	ck_assert_msg(th_match(th_log_line("503: acl: limit_conn"),
 	    "limit_conn at [^ ]*/lintel\\.conf:8: 2 requests in progress"),
 	    "no 503 line");
 	for (int i = 0; i < 2; i++) {
@@ -570,7 +547,7 @@ START_TEST(limit_conn_dead_worker)
 	ck_assert_int_eq(status_of("GET", "/id", ""), 503);
 
 	/* Kill every worker (not the helper) while the count is held. */
-	log = log_line("#helper:");
+	log = th_log_line("#helper:");
 	n = th_children(th_master(), kids, TH_NELEM(kids));
 	for (size_t i = 0; i < n; i++)
 		if (strstr(log, th_printf(" %d#helper:", (int)kids[i])) == NULL)
@@ -585,7 +562,7 @@ START_TEST(limit_conn_dead_worker)
 	} while (!th_expired(end));
 	ck_assert_msg(r != NULL && r->status == 200, "still refused: %d",
 	    r != NULL ? r->status : -1);
-	log_line("a worker died with requests counted; counting afresh");
+	th_log_line("a worker died with requests counted; counting afresh");
 }
 END_TEST
 
@@ -602,35 +579,36 @@ START_TEST(load_errors)
 
 	/* A plain-text htpasswd line: its file and line. */
 	th_write_file(th_path("plain"), "# users\nbob:secret\n");
-	refused(th_printf("%s  auth_basic = { realm = \"r\"; "
+	th_refused(th_printf("%s  auth_basic = { realm = \"r\"; "
 	    "file = \"plain\"; };\n%s", head, tail),
 	    "lintel\\.conf:6: acl: auth_basic: [^ ]*/plain:2: user 'bob': "
 	    "unsupported or plain-text hash");
-	refused(th_printf("%s  acl = ( { allow = \"10.0.0.1/8\"; } );\n%s",
+	th_refused(th_printf("%s  acl = ( { allow = \"10.0.0.1/8\"; } );\n%s",
 	    head, tail), "lintel\\.conf:6: acl: allow: host bits set in "
 	    "10\\.0\\.0\\.1/8 \\(the network is 10\\.0\\.0\\.0/8\\)");
-	refused(th_printf("%s  acl = ( { deny = \"all\"; methd = \"GET\"; } );"
-	    "\n%s", head, tail), "lintel\\.conf:6: acl: rule: unknown key "
+	th_refused(th_printf("%s  acl = ( { deny = \"all\"; methd = \"GET\"; "
+	    "} );\n%s", head, tail), "lintel\\.conf:6: acl: rule: unknown key "
 	    "'methd' \\(did you mean 'method'\\?\\)");
-	refused(th_printf("%s  acl = ( { allow = \"all\";\n"
+	th_refused(th_printf("%s  acl = ( { allow = \"all\";\n"
 	    "            deny = \"all\"; } );\n%s", head, tail),
 	    "lintel\\.conf:7: acl: rule: holds both allow and deny");
-	refused(th_printf("%s  acl = ( { deny = \"file:nosuch\"; } );\n%s",
+	th_refused(th_printf("%s  acl = ( { deny = \"file:nosuch\"; } );\n%s",
 	    head, tail), "lintel\\.conf:6: acl: deny: [^ ]*/nosuch: No such "
 	    "file or directory");
-	refused(th_printf("%s  acl = ( { deny = \"all\"; path = \"~([\"; } );"
-	    "\n%s", head, tail), "lintel\\.conf:6: acl: path: bad regular "
+	th_refused(th_printf("%s  acl = ( { deny = \"all\"; path = \"~([\"; "
+	    "} );\n%s", head, tail), "lintel\\.conf:6: acl: path: bad regular "
 	    "expression");
-	refused(th_printf("%s  limit_rate = { rate = \"10r/q\"; burts = 2; };"
-	    "\n%s", head, tail), "unknown key 'burts' \\(did you mean "
-	    "'burst'\\?\\)");
-	refused(th_printf("%s  limit_conn = { max = 0; };\n%s", head, tail),
+	th_refused(th_printf("%s  limit_rate = { rate = \"10r/q\"; "
+	    "burts = 2; };\n%s", head, tail), "unknown key 'burts' \\(did "
+	    "you mean 'burst'\\?\\)");
+	th_refused(th_printf("%s  limit_conn = { max = 0; };\n%s", head, tail),
 	    "lintel\\.conf:6: acl: limit_conn: max: expected an integer");
-	refused(th_printf("%s  trusted_proxies = [ \"127.0.0.1/8\" ];\n%s",
+	th_refused(th_printf("%s  trusted_proxies = [ \"127.0.0.1/8\" ];\n%s",
 	    head, tail), "lintel\\.conf:6: acl: trusted_proxies: .*host bits");
 	/* Not allowed in a route. */
-	refused(th_printf("%s  routes = ( { path = \"/\"; upstream = \"o\";\n"
-	    "    trusted_proxies = \"10.0.0.0/8\"; } ); } );\n", head),
+	th_refused(th_printf("%s  routes = ( { path = \"/\"; "
+	    "upstream = \"o\";\n    trusted_proxies = \"10.0.0.0/8\"; } ); "
+	    "} );\n", head),
 	    "lintel\\.conf:7: trusted_proxies: key of module 'acl' not "
 	    "allowed in a route");
 }

@@ -1130,6 +1130,31 @@ th_lintel(char **out, char **err, ...)
 	return th_exec(argv, out, err);
 }
 
+const char *
+th__refused(const char *file, int line, const char *text, const char *want)
+{
+	char	*err;
+	int	 rc;
+
+	rc = th_lintel(NULL, &err, "-t", "-c", th_conf(text), NULL);
+	ck_assert_msg(rc == 1, "%s:%d: lintel -t exited %d:\n%s", file, line,
+	    rc, err);
+	ck_assert_msg(want == NULL || th_match(err, want),
+	    "%s:%d: expected /%s/ in:\n%s", file, line, want, err);
+	return err;
+}
+
+const char *
+th__log_line(const char *file, int line, const char *needle)
+{
+	const char	*found = th_wait_file_line(th_path("error.log"),
+			    needle, TH_IO_MS);
+
+	ck_assert_msg(found != NULL, "%s:%d: no \"%s\" in the error log:\n%s",
+	    file, line, needle, th_read_file(th_path("error.log")));
+	return found;
+}
+
 int
 th_curl(char **out, char **err, ...)
 {

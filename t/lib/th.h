@@ -163,6 +163,21 @@ int		 th_exec(const char *const *argv, char **out, char **err);
 /* th_exec of `$LINTEL arg...` (NULL-terminated). */
 int		 th_lintel(char **out, char **err, ...)
 		    __attribute__((sentinel));
+/*
+ * `lintel -t` on the config <text>, written with th_conf(): fails the test
+ * unless lintel exits 1 and, if <want> is not NULL, its stderr matches the
+ * regex <want>.  Returns that stderr.
+ */
+const char	*th__refused(const char *file, int line, const char *text,
+		    const char *want);
+#define th_refused(text, want) \
+	th__refused(__FILE__, __LINE__, (text), (want))
+/*
+ * The first line of the test's error.log holding <needle>, waited for up
+ * to TH_IO_MS; fails the test, showing the log, if none comes.
+ */
+const char	*th__log_line(const char *file, int line, const char *needle);
+#define th_log_line(needle)	th__log_line(__FILE__, __LINE__, (needle))
 /* th_exec of `curl -sS --max-time 20 arg...` (NULL-terminated). */
 int		 th_curl(char **out, char **err, ...) __attribute__((sentinel));
 

@@ -149,6 +149,20 @@ START_TEST(combined)
 }
 END_TEST
 
+/* The PROXY header's client, "-" on a connection without one. */
+START_TEST(proxy_protocol_vars)
+{
+	lnt_access_rec_t r = sample();
+
+	expect("$remote_addr $proxy_protocol_addr $proxy_protocol_port", &r,
+	    "192.0.2.1 - -\n");
+	r.proxy_protocol_addr = "2001:db8::5";
+	r.proxy_protocol_port = 40000;
+	expect("$remote_addr $proxy_protocol_addr $proxy_protocol_port", &r,
+	    "192.0.2.1 2001:db8::5 40000\n");
+}
+END_TEST
+
 START_TEST(json)
 {
 	lnt_access_rec_t r = sample();
@@ -383,6 +397,104 @@ START_TEST(reopen)
 }
 END_TEST
 
+/* lnt_access_var_text: one value, unescaped, for lnt_req_var(). */
+START_TEST(var_text)
+{
+	lnt_access_rec_t r = sample();
+	char buf[64];
+
+	r.target = LNT_STR("/a\"b?q=1");
+	ck_assert_int_eq(lnt_access_var_text(&r, "uri", 3, buf, sizeof(buf)),
+	    4);
+	ck_assert_str_eq(buf, "/a\"b");
+	ck_assert_int_eq(lnt_access_var_text(&r, "status", 6, buf,
+	    sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "200");
+	ck_assert_int_gt(lnt_access_var_text(&r, "http_user_agent", 15, buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "curl/8.0");
+	/* Missing: empty, not "-". */
+	ck_assert_int_eq(lnt_access_var_text(&r, "http_cookie", 11, buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+	r = sparse();
+	ck_assert_int_eq(lnt_access_var_text(&r, "upstream_addr", 13, buf,
+	    sizeof(buf)), 0);
+	/* Cut to the buffer, NUL-ended. */
+	r = sample();
+	ck_assert_int_eq(lnt_access_var_text(&r, "request", 7, buf, 8), 7);
+	ck_assert_str_eq(buf, "GET /a/");
+	ck_assert_int_eq(lnt_access_var_text(&r, "nope", 4, buf,
+	    sizeof(buf)), -1);
+	ck_assert(lnt_access_var_known("host", 4));
+	ck_assert(lnt_access_var_known("http_x", 6));
+	ck_assert(!lnt_access_var_known("http_", 5));
+	ck_assert(!lnt_access_var_known("hostx", 5));
+}
+END_TEST
+
+/* Variables found by the lookup: their values come from the ext call. */
+static long
+ext_lookup(const void *ctx, const char *name, size_t len)
+{
+	if (len == 4 && memcmp(name, "mod1", 4) == 0)
+		return 1;
+	if (len == 4 && memcmp(name, "mod2", 4) == 0)
+		return 2;
+	return -1;
+}
+
+static lnt_str_t
+ext_value(const void *ctx, size_t idx)
+{
+	ck_assert_str_eq(ctx, "request");
+	return idx == 1 ? LNT_STR("v\"1") : (lnt_str_t){ NULL, 0 };
+}
+
+/* The first line of <path> (malloc'd), newline kept. */
+static char *
+read_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = lnt_xmalloc(256);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, 256, f));
+	fclose(f);
+	return line;
+}
+
+START_TEST(template_ext_vars)
+{
+	char *path = lnt_xasprintf("%s/access.log", tmpdir), *err, *got;
+	lnt_access_rec_t r = sample();
+	lnt_access_log_t *log;
+
+	/* Without the lookup, or not found by it: unknown. */
+	ck_assert_ptr_null(lnt_access_log_compile(path, "$mod1", &err));
+	free(err);
+	ck_assert_ptr_null(lnt_access_log_compile_ext(path, "$mod3",
+	    ext_lookup, NULL, &err));
+	ck_assert_str_eq(err, "unknown variable '$mod3'");
+	free(err);
+	/* Written escaped like any value; no value is "-". */
+	r.ext = ext_value;
+	r.ext_ctx = "request";
+	unlink(path);
+	log = lnt_access_log_compile_ext(path, "$status $mod1 ${mod2}.",
+	    ext_lookup, NULL, &err);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_int_eq(lnt_access_log_open(log, getuid(), getgid()), 0);
+	lnt_access_log_write(log, &r);
+	lnt_access_log_free(log);
+	got = read_line(path);
+	ck_assert_str_eq(got, "200 v\\x221 -.\n");
+	unlink(path);
+	free(path);
+	free(got);
+}
+END_TEST
+
 static Suite *
 access_log_suite(void)
 {
@@ -391,10 +503,13 @@ access_log_suite(void)
 
 	tc = tcase_create("formats");
 	tcase_add_test(tc, combined);
+	tcase_add_test(tc, proxy_protocol_vars);
 	tcase_add_test(tc, json);
 	tcase_add_test(tc, template_vars);
 	tcase_add_test(tc, template_missing);
 	tcase_add_test(tc, http_headers);
+	tcase_add_test(tc, var_text);
+	tcase_add_test(tc, template_ext_vars);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("escaping");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <libconfig.h>
 
 #include "access_log.h"
 #include "conf.h"
@@ -309,9 +310,10 @@ static const struct {
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000 tls\"; " ROUTES " } );\n",
 	  "t.conf:2: tls: the site listens on 127.0.0.1:8000 with tls but has "
 	  "no tls group" },
-	{ UPS "sites = ( { listen = \"127.0.0.1:8000 proxy_protocol\"; " ROUTES
-	  " } );\n", "t.conf:2: listen: flag 'proxy_protocol' is not supported "
-	  "by this build yet" },
+	{ UPS TWO_SITES(LISTEN_SITE("127.0.0.1:8000 proxy_protocol", ""),
+	  LISTEN_SITE("127.0.0.1:8000", "names = \"b\";")),
+	  "t.conf:4: listen: 127.0.0.1:8000 is not proxy_protocol here but "
+	  "proxy_protocol at t.conf:3" },
 	{ UPS "sites = ( { listen = \"127.0.0.1:8000 backlog=0\"; " ROUTES
 	  " } );\n", "t.conf:2: listen: expected backlog=N with N from 1 to "
 	  "65535, got \"backlog=0\"" },
@@ -983,6 +985,105 @@ START_TEST(dump_round_trip)
 }
 END_TEST
 
+/* Whether the libconfig settings <x> and <y> hold the same value. */
+static bool
+same_setting(const config_setting_t *x, const config_setting_t *y)
+{
+	int i, n = config_setting_length(x);
+
+	if (config_setting_type(x) != config_setting_type(y))
+		return false;
+	switch (config_setting_type(x)) {
+	case CONFIG_TYPE_INT:
+		return config_setting_get_int(x) == config_setting_get_int(y);
+	case CONFIG_TYPE_INT64:
+		return config_setting_get_int64(x) ==
+		    config_setting_get_int64(y);
+	case CONFIG_TYPE_FLOAT:
+		return config_setting_get_float(x) ==
+		    config_setting_get_float(y);
+	case CONFIG_TYPE_BOOL:
+		return config_setting_get_bool(x) == config_setting_get_bool(y);
+	case CONFIG_TYPE_STRING:
+		return strcmp(config_setting_get_string(x),
+		    config_setting_get_string(y)) == 0;
+	default:
+		if (n != config_setting_length(y))
+			return false;
+		for (i = 0; i < n; i++) {
+			const config_setting_t *a, *b;
+			const char *an, *bn;
+
+			a = config_setting_get_elem(x, (unsigned)i);
+			b = config_setting_get_elem(y, (unsigned)i);
+			an = config_setting_name(a);
+			bn = config_setting_name(b);
+			if ((an == NULL) != (bn == NULL) ||
+			    (an != NULL && strcmp(an, bn) != 0) ||
+			    !same_setting(a, b))
+				return false;
+		}
+		return true;
+	}
+}
+
+/*
+ * What -T prints for module keys: every libconfig type, read back as the
+ * same value, in the fewest digits that do it.
+ */
+START_TEST(setting_text)
+{
+	static const char src[] =
+	    "s = \"q\\\"b\\\\s\\ttab\\x01\\x7f \\xc3\\xa9\";\n"
+	    "i = -42; h = 0x1F; l = 5000000000L;\n"
+	    "f = 0.1; g = 1e300; w = 2.0; m = -0.5; e = 1e-5;\n"
+	    "b = true; c = false;\n"
+	    "a = [ 1, 2, 3 ]; ea = [ ];\n"
+	    "lst = ( \"x\", 1, { k = \"v\"; }, ( ), [ \"y\" ] );\n"
+	    "grp = { inner = { deep = 1.5; }; empty = { }; };\n";
+	static const char *const want[][2] = {
+	    { "h", "h = 31;\n" }, { "l", "l = 5000000000L;\n" },
+	    { "f", "f = 0.1;\n" },
+	    { "w", "w = 2.0;\n" }, { "e", "e = 1e-05;\n" },
+	    { "ea", "ea = [ ];\n" }, { "a", "a = [ 1, 2, 3 ];\n" },
+	    { "s", "s = \"q\\\"b\\\\s\\x09tab\\x01\x7f \xc3\xa9\";\n" },
+	    { "grp", "grp = {\n\tinner = {\n\t\tdeep = 1.5;\n\t};\n"
+	      "\tempty = { };\n};\n" },
+	};
+	config_t x, y;
+	config_setting_t *root, *s;
+	char *all = lnt_xstrdup(""), *text, *joined;
+	size_t i;
+
+	config_init(&x);
+	config_init(&y);
+	ck_assert_msg(config_read_string(&x, src) == CONFIG_TRUE,
+	    "line %d: %s", config_error_line(&x), config_error_text(&x));
+	root = config_root_setting(&x);
+	for (i = 0; (s = config_setting_get_elem(root, (unsigned)i)); i++) {
+		text = lnt_conf_setting_text(s);
+		joined = lnt_xasprintf("%s%s", all, text);
+		free(all);
+		free(text);
+		all = joined;
+	}
+	for (i = 0; i < LNT_NELEM(want); i++) {
+		text = lnt_conf_setting_text(config_setting_get_member(root,
+		    want[i][0]));
+		ck_assert_str_eq(text, want[i][1]);
+		free(text);
+	}
+	ck_assert_msg(config_read_string(&y, all) == CONFIG_TRUE,
+	    "line %d: %s\n%s", config_error_line(&y), config_error_text(&y),
+	    all);
+	ck_assert_msg(same_setting(root, config_root_setting(&y)),
+	    "read back differently:\n%s", all);
+	free(all);
+	config_destroy(&x);
+	config_destroy(&y);
+}
+END_TEST
+
 START_TEST(key_table)
 {
 	const lnt_key_t *keys, *k;
@@ -1179,6 +1280,7 @@ conf_suite(void)
 
 	tc = tcase_create("dump");
 	tcase_add_test(tc, dump_round_trip);
+	tcase_add_test(tc, setting_text);
 	tcase_add_test(tc, key_table);
 	suite_add_tcase(s, tc);
 	return s;

@@ -532,7 +532,7 @@ START_TEST(ticket_keys_rotate)
 
 	/* Before the master made keys: no tickets, full handshakes. */
 	ck_assert_int_eq(seal(s12, n1, iv1, "x", t1, &l1), 0);
-	ck_assert_int_eq(lnt_tls_tickets_init(), 0);
+	ck_assert_int_eq(lnt_tls_tickets_init(-1), 0);
 	ck_assert_int_eq(lnt_tls_tickets_rotate(0, 1000), 1000);
 	ck_assert_int_eq(seal(s12, n1, iv1, "session one", t1, &l1), 1);
 	/* TLS 1.2: the current key needs no new ticket; 1.3: always. */
@@ -564,6 +564,51 @@ START_TEST(ticket_keys_rotate)
 }
 END_TEST
 
+/* What a new master does with <fd>: a fresh page, no schedule, adopt. */
+static int
+as_new_master(int fd)
+{
+	munmap(shm, sizeof(*shm));
+	shm = NULL;
+	due = 0;
+	return lnt_tls_tickets_init(fd);
+}
+
+START_TEST(ticket_keys_handed_over)
+{
+	SSL_CTX *ctx = tls12_ctx();
+	SSL *ssl = SSL_new(ctx);
+	unsigned char n1[16], iv1[16], t1[64], n2[16], iv2[16], t2[64];
+	char plain[64];
+	int fd, l1, l2;
+
+	ck_assert_int_eq(lnt_tls_tickets_init(-1), 0);
+	ck_assert_int_eq(lnt_tls_tickets_rotate(0, 1000), 1000);
+	ck_assert_int_eq(lnt_tls_tickets_rotate(1000, 1000), 2000);
+	ck_assert_int_eq(seal(ssl, n1, iv1, "before", t1, &l1), 1);
+	/* 1400 ms on the clock: 600 left until the next rotation. */
+	ck_assert_int_ne(fd = lnt_tls_tickets_export(1400), -1);
+	ck_assert_int_eq(as_new_master(fd), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);	/* closed */
+	ck_assert_uint_eq(shm->nkeys, 2);
+	ck_assert_int_eq(open_ticket(ssl, n1, iv1, t1, l1, plain), 1);
+	ck_assert_str_eq(plain, "before");
+	/* The schedule goes on from the new master's clock. */
+	ck_assert_int_eq(lnt_tls_tickets_rotate(lnt_now_mono(), 1000),
+	    due);
+	ck_assert(due > lnt_now_mono() && due <= lnt_now_mono() + 600);
+	/* Garbage in the descriptor: new keys, old tickets fail. */
+	ck_assert_int_eq(seal(ssl, n2, iv2, "x", t2, &l2), 1);
+	fd = memfd_create("junk", 0);
+	ck_assert_int_eq(write(fd, "junk", 4), 4);
+	ck_assert_int_eq(as_new_master(fd), 0);
+	ck_assert_uint_eq(shm->nkeys, 1);
+	ck_assert_int_eq(open_ticket(ssl, n2, iv2, t2, l2, NULL), 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
 START_TEST(ticket_keys_shared_with_children)
 {
 	SSL_CTX *ctx = tls12_ctx();
@@ -572,7 +617,7 @@ START_TEST(ticket_keys_shared_with_children)
 	int go[2], back[2], len, st;
 	pid_t pid;
 
-	ck_assert_int_eq(lnt_tls_tickets_init(), 0);
+	ck_assert_int_eq(lnt_tls_tickets_init(-1), 0);
 	ck_assert_int_eq(pipe(go), 0);
 	ck_assert_int_eq(pipe(back), 0);
 	pid = fork();
@@ -660,6 +705,7 @@ main(void)
 	tc = tcase_create("tickets");
 	tcase_add_test(tc, ticket_keys_rotate);
 	tcase_add_test(tc, ticket_keys_shared_with_children);
+	tcase_add_test(tc, ticket_keys_handed_over);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_test(tc, sni_extension);
