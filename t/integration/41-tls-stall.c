@@ -54,6 +54,11 @@
 #define MEM_FACTOR	1
 #endif
 
+/*
+ * One worker; a handshake_timeout long enough for all the clients to be
+ * opened and measured before the first is dropped (which the test checks),
+ * short enough to wait for.
+ */
 #define STALL_CONF \
 	"error_log = \"@TMPDIR@/error.log\"; " \
 	"pid_file = \"@TMPDIR@/lintel.pid\"; " \
@@ -133,7 +138,7 @@ anon_kb(pid_t pid)
 	return strtol(p + strlen("RssAnon:"), NULL, 10);
 }
 
-/* A client SSL of <version> (0: any) writing into memory, for a.test. */
+/* A client SSL of <ctx> for a.test, reading and writing memory. */
 static SSL *
 mem_client(SSL_CTX *ctx)
 {
