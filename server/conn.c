@@ -289,6 +289,7 @@ end_request_memory(lnt_conn_t *c)
 	lnt_arena_clear(&c->arena);
 	c->mctx = NULL;
 	c->setvars = NULL;
+	c->req_ops = NULL;
 }
 
 void

@@ -61,7 +61,9 @@ typedef struct lnt_up_s {
 	lnt_timer_t	 timer;		/* connect, send or read timeout */
 	lnt_upstream_t	*upstream;
 	lnt_server_t	*server;
-	uint64_t	 tried;		/* bit i: servers[i] tried */
+	uint64_t	 tried;		/* tried_set of at most 64 servers */
+	uint64_t	*tried_set;	/* servers tried (upstream.h): &tried,
+					   or in the request arena for more */
 	bool		 reused;	/* pc came from the keep-alive pool */
 	bool		 retried;	/* already retried a stale pooled pc */
 	bool		 connected;
@@ -143,6 +145,8 @@ struct lnt_conn_s {
 	lnt_req_arena_t	 arena;		/* lnt_req_alloc, cleanups */
 	struct lnt_req_ctx_s *mctx;	/* lnt_req_set_ctx list, in arena */
 	struct lnt_req_setvar_s *setvars; /* lnt_req_set_var list, in arena */
+	struct lnt_req_hdr_op_s *req_ops; /* request fields modules changed,
+					    in arena */
 	/* Where the module phases are, so a suspended request resumes. */
 	lnt_phase_t	 phase;		/* the phase running or suspended */
 	size_t		 hook_next;	/* its next handler (index) */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "module.h"
 #include "reply.h"
+#include "req_headers.h"
 #include "shm.h"
 #include "util.h"
 #include "var.h"
@@ -176,28 +177,28 @@ lnt_req_proxy_protocol_addr(const lnt_req_t *r)
 const char *
 lnt_req_header(const lnt_req_t *r, const char *name, size_t *len)
 {
-	const lnt_http_header_t *h = lnt_http_header(&r->req, name,
-	    strlen(name));
-
-	if (h == NULL)
-		return NULL;
-	return slice(h->value, len);
+	return lnt_req_header_nth(r, name, 0, len);
 }
 
 const char *
 lnt_req_header_nth(const lnt_req_t *r, const char *name, unsigned n,
     size_t *len)
 {
-	size_t nlen = strlen(name);
+	size_t ignored;
 
-	for (size_t i = 0; i < r->req.nheaders; i++) {
-		const lnt_http_header_t *h = &r->req.headers[i];
+	return lnt_req_hdr_nth(r, name, n, len != NULL ? len : &ignored);
+}
 
-		if (h->name.len == nlen &&
-		    strncasecmp(h->name.p, name, nlen) == 0 && n-- == 0)
-			return slice(h->value, len);
-	}
-	return NULL;
+int
+lnt_req_add_header(lnt_req_t *r, const char *name, const char *value)
+{
+	return value != NULL ? lnt_req_hdr_change(r, name, value, false) : -1;
+}
+
+int
+lnt_req_set_header(lnt_req_t *r, const char *name, const char *value)
+{
+	return lnt_req_hdr_change(r, name, value, true);
 }
 
 int
@@ -344,7 +345,9 @@ lnt_req_upstream_addr(const lnt_req_t *r, const char **scheme)
 static const lnt_upstream_t *
 req_upstream(const lnt_req_t *r)
 {
-	if (r->up.upstream != NULL)
+	/* r->up is the proxy's only while it owns the request: after that
+	 * it still holds the previous request's. */
+	if (r->state == LNT_CONN_PROXY && r->up.upstream != NULL)
 		return r->up.upstream;
 	return r->route != NULL ? r->route->upstream : NULL;
 }
@@ -367,9 +370,11 @@ lnt_req_upstream_server(const lnt_req_t *r, unsigned i, int *weight,
 		return NULL;
 	if (weight != NULL)
 		*weight = up->servers[i].weight;
-	/* Only the first 64 servers' attempts are tracked. */
+	/* Nothing is tried before the proxy starts on the request. */
 	if (usable != NULL)
-		*usable = i >= 64 || !(r->up.tried & ((uint64_t)1 << i));
+		*usable = r->state != LNT_CONN_PROXY ||
+		    r->up.tried_set == NULL ||
+		    !lnt_tried_has(r->up.tried_set, i);
 	return up->servers[i].address;
 }
 
@@ -383,11 +388,9 @@ lnt_req_select_server(lnt_req_t *r, unsigned i)
 	if (r->state != LNT_CONN_PROXY || u->upstream == NULL ||
 	    u->server != NULL || i >= u->upstream->nservers)
 		return -1;
-	if (i < 64) {
-		if (u->tried & ((uint64_t)1 << i))
-			return -1;
-		u->tried |= (uint64_t)1 << i;
-	}
+	if (lnt_tried_has(u->tried_set, i))
+		return -1;
+	lnt_tried_add(u->tried_set, i);
 	u->server = &u->upstream->servers[i];
 	return 0;
 }

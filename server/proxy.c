@@ -36,6 +36,7 @@
 static void	upstream_event(lnt_event_t *ev, uint32_t events);
 static void	upstream_timeout(lnt_timer_t *t);
 static void	connect_next(lnt_conn_t *c);
+static void	fail(lnt_conn_t *c, int status, const char *why);
 static void	pump(lnt_conn_t *c);
 
 static const char last_chunk[] = "0\r\n\r\n";
@@ -62,6 +63,14 @@ lnt_proxy_start(lnt_conn_t *c)
 	lnt_timer_init(&u->timer, upstream_timeout, c);
 	u->upstream = c->route->upstream;
 	u->start = lnt_loop.now;
+	/* One bit per server, so that each is tried at most once. */
+	u->tried_set = &u->tried;
+	if (u->upstream->nservers > 64 && (u->tried_set =
+	    lnt_arena_alloc(&c->arena, LNT_TRIED_WORDS(u->upstream->nservers) *
+	    sizeof(uint64_t))) == NULL) {
+		fail(c, 500, "out of memory for the servers tried");
+		return;
+	}
 	u->req_body = lnt_http_request_body(&c->req);
 	u->req_left = c->req.content_length;
 	u->req_done = u->req_body == LNT_BODY_NONE;
@@ -219,7 +228,7 @@ choose_server(lnt_conn_t *c)
 		c->keepalive = keep;
 	}
 	if (u->server == NULL)
-		u->server = lnt_upstream_pick(u->upstream, &u->tried);
+		u->server = lnt_upstream_pick(u->upstream, u->tried_set);
 	return true;
 }
 
@@ -936,6 +945,11 @@ relay_response(lnt_conn_t *c)
 				return -1;
 			continue;
 		}
+		/* Nothing of a large body is buffered: it is spliced, and
+		 * the head waits to go out with its first bytes. */
+		if (lnt_buf_len(u->in) == 0 && u->resp_ready == 0 &&
+		    lnt_splice_begin(c))
+			continue;
 		if (write_client(c) == -1)
 			return -1;
 		if (output_pending(u))

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "http_status.h"
 #include "proxy.h"
+#include "req_headers.h"
 #include "tls.h"
 
 /* Append formatted text to <b>; -1 if it does not fit. */
@@ -145,8 +146,10 @@ put_expanded(lnt_buf_t *b, const lnt_conn_t *c, const char *value)
 	return 0;
 }
 
+/* <rules>' fields; for a request, not those a module replaced. */
 static int
-put_rules(lnt_buf_t *b, const lnt_conn_t *c, const lnt_hdr_rules_t *rules)
+put_rules(lnt_buf_t *b, const lnt_conn_t *c, const lnt_hdr_rules_t *rules,
+    bool request)
 {
 	if (rules == NULL)
 		return 0;
@@ -154,6 +157,9 @@ put_rules(lnt_buf_t *b, const lnt_conn_t *c, const lnt_hdr_rules_t *rules)
 		const lnt_hdr_rule_t *rule = i < rules->nset ?
 		    &rules->set[i] : &rules->add[i - rules->nset];
 
+		if (request && c->req_ops != NULL && lnt_req_hdr_replaced(c,
+		    (lnt_str_t){ rule->name, rule->name_len }))
+			continue;
 		if (bput(b, "%s: ", rule->name) == -1 ||
 		    put_expanded(b, c, rule->value) == -1 ||
 		    bput(b, "\r\n") == -1)
@@ -209,10 +215,55 @@ replaced_forward(lnt_str_t name, unsigned fwd)
 	    ((fwd & LNT_FWD_FORWARDED) && NAME_IS(name, "forwarded"));
 }
 
+/* The fields a module replaced are its own: lintel adds none of them. */
+static unsigned
+module_owned_forward(const lnt_conn_t *c, unsigned fwd)
+{
+	if (c->req_ops == NULL)
+		return fwd;
+	if (lnt_req_hdr_replaced(c, LNT_STR("via")))
+		fwd &= ~(unsigned)LNT_FWD_VIA;
+	if (lnt_req_hdr_replaced(c, LNT_STR("x-forwarded-for")))
+		fwd &= ~(unsigned)LNT_FWD_XFF;
+	if (lnt_req_hdr_replaced(c, LNT_STR("x-forwarded-proto")))
+		fwd &= ~(unsigned)LNT_FWD_XFPROTO;
+	if (lnt_req_hdr_replaced(c, LNT_STR("x-forwarded-host")))
+		fwd &= ~(unsigned)LNT_FWD_XFHOST;
+	if (lnt_req_hdr_replaced(c, LNT_STR("forwarded")))
+		fwd &= ~(unsigned)LNT_FWD_FORWARDED;
+	return fwd;
+}
+
+/* Whether a change after <op> replaces its field. */
+static bool
+later_replaced(const lnt_req_hdr_op_t *op)
+{
+	for (const lnt_req_hdr_op_t *o = op->next; o != NULL; o = o->next) {
+		if (o->replace && name_is(o->name, op->name.p, op->name.len))
+			return true;
+	}
+	return false;
+}
+
+/* Fields modules set or added, in the order they did. */
+static int
+put_module_fields(lnt_buf_t *b, const lnt_conn_t *c)
+{
+	for (const lnt_req_hdr_op_t *op = c->req_ops; op; op = op->next) {
+		if (op->value == NULL || later_replaced(op))
+			continue;
+		if (bput(b, "%s: %s\r\n", op->name.p, op->value) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 put_forward_fields(lnt_buf_t *b, const lnt_conn_t *c, unsigned fwd)
 {
 	const lnt_http_msg_t *r = &c->req;
+
+	fwd = module_owned_forward(c, fwd);
 
 	if ((fwd & LNT_FWD_VIA) && bput(b, "Via: %s lintel\r\n",
 	    r->version == 10 ? "1.0" : "1.1") == -1)
@@ -260,18 +311,23 @@ lnt_proxy_request_head(lnt_conn_t *c, lnt_buf_t *b)
 
 		if (h->hop || (is_host && (absolute || host != NULL)) ||
 		    replaced_forward(h->name, fwd) || ruled_out(rules, h->name) ||
-		    lnt_tls_hidden_field(c, h->name))
+		    lnt_tls_hidden_field(c, h->name) || (c->req_ops != NULL &&
+		    lnt_req_hdr_replaced(c, h->name)))
 			continue;
 		host_sent |= is_host;
 		if (bput_field(b, h->name, h->value) == -1)
 			return -1;
 	}
+	/* A module's Host comes with its other fields. */
+	host_sent |= c->req_ops != NULL && lnt_req_hdr_replaced(c,
+	    LNT_STR("host"));
 	if (!host_sent && (host != NULL ? bput(b, "Host: %s\r\n", host) :
 	    r->host.len > 0 ? bput(b, "Host: %.*s\r\n", (int)r->host.len,
 	    r->host.p) : bput(b, "Host: %s\r\n", u->server->address)) == -1)
 		return -1;
 	if (put_forward_fields(b, c, fwd) == -1 ||
-	    put_rules(b, c, rules) == -1 || lnt_tls_request_fields(c, b) == -1)
+	    put_rules(b, c, rules, true) == -1 ||
+	    lnt_tls_request_fields(c, b) == -1 || put_module_fields(b, c) == -1)
 		return -1;
 	if (r->chunked && bput(b, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
@@ -319,7 +375,7 @@ lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep)
 	if ((forward_bits(c) & LNT_FWD_VIA) && bput(b, "Via: %d.%d lintel\r\n",
 	    m->version / 10, m->version % 10) == -1)
 		return -1;
-	if (put_rules(b, c, rules) == -1)
+	if (put_rules(b, c, rules, false) == -1)
 		return -1;
 	if (c->resp_extra != NULL && bput(b, "%.*s",
 	    (int)lnt_buf_len(c->resp_extra), c->resp_extra->pos) == -1)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * splice(2) relay for response bodies.  The pipe is filled only when it is
- * empty, and with no more than its capacity, so a slow client simply stops
- * the reads from the upstream (back-pressure) and memory stays one pipe
- * per connection.
+ * splice(2) relay for response bodies.  The pipe is filled while it has
+ * room, also while the client is blocked, and never beyond its capacity,
+ * so a slow client simply stops the reads from the upstream (back-pressure)
+ * and memory stays one pipe per connection.
  */
 #include "config.h"
 
@@ -76,7 +76,7 @@ lnt_splice_begin(lnt_conn_t *c)
 	/* Both ends must be plain sockets: TLS bytes need user space. */
 	if (!c->io->zero_copy || !u->pc->io->zero_copy ||
 	    u->resp_mode != LNT_RESP_PASS || u->resp_done ||
-	    lnt_buf_len(u->in) > 0 || lnt_buf_len(u->chead) > 0)
+	    lnt_buf_len(u->in) > 0)
 		return false;
 	if (!(u->resp_body == LNT_BODY_CLOSE ||
 	    (u->resp_body == LNT_BODY_LENGTH &&
@@ -86,7 +86,7 @@ lnt_splice_begin(lnt_conn_t *c)
 	return u->pipe != NULL;
 }
 
-/* Pipe to client; 1 on progress, 0 blocked, -1 closed. */
+/* Pipe to client; 1 once it is empty, 0 blocked, -1 closed. */
 static int
 drain_pipe(lnt_conn_t *c, lnt_pipe_t *p)
 {
@@ -117,12 +117,15 @@ drain_pipe(lnt_conn_t *c, lnt_pipe_t *p)
 	return 1;
 }
 
-/* Upstream to pipe; 1 on bytes, 0 blocked, -1 on EOF or error. */
+/*
+ * Upstream to pipe, into the room the pipe has left; 1 on bytes, 0
+ * blocked, -1 on EOF (*err 0) or error.
+ */
 static int
 fill_pipe(lnt_conn_t *c, lnt_pipe_t *p, int *err)
 {
 	lnt_up_t *u = &c->up;
-	size_t want = pipe_capacity;
+	size_t want = pipe_capacity - p->len;
 	ssize_t n;
 
 	if (u->resp_body == LNT_BODY_LENGTH && (int64_t)want > u->resp_left)
@@ -139,8 +142,15 @@ fill_pipe(lnt_conn_t *c, lnt_pipe_t *p, int *err)
 		return 1;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		/* The pipe was empty, so EAGAIN means the socket is. */
-		if (errno == EAGAIN)
+		/*
+		 * Into an empty pipe EAGAIN means the socket is empty.  Into
+		 * one that holds bytes it may instead mean that the pipe has
+		 * no free slot (a slot holds a fragment of a page, so it can
+		 * be full below its capacity in bytes): the socket stays
+		 * readable as far as we know, since edge-triggered epoll
+		 * would not tell again, and the next drain retries it.
+		 */
+		if (errno == EAGAIN && p->len == 0)
 			u->readable = false;
 		return 0;
 	}
@@ -148,35 +158,107 @@ fill_pipe(lnt_conn_t *c, lnt_pipe_t *p, int *err)
 	return -1;
 }
 
-int
-lnt_splice_relay(lnt_conn_t *c)
+/*
+ * The upstream ended the body (<err> 0: EOF) or failed: 1 when that ends a
+ * close-delimited body, else -1 with the request failed and <c> closed.
+ */
+static int
+upstream_ended(lnt_conn_t *c, int err)
+{
+	lnt_up_t *u = &c->up;
+
+	if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
+		u->resp_done = true;
+		return 1;
+	}
+	lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the response was "
+	    "complete", err ? strerror(err) : "closed the connection");
+	lnt_conn_close(c);
+	return -1;
+}
+
+/*
+ * The response head, still in u->chead; with <more> (body bytes wait in
+ * the pipe and are spliced right after) it is sent with MSG_MORE so that
+ * head and first body bytes share a segment.  1 when it is all out, 0
+ * blocked, -1 closed.
+ */
+static int
+send_head(lnt_conn_t *c, bool more)
+{
+	lnt_buf_t *h = c->up.chead;
+
+	while (lnt_buf_len(h) > 0) {
+		ssize_t n;
+
+		if (!c->writable)
+			return 0;
+		n = send(c->ev.fd, h->pos, lnt_buf_len(h),
+		    MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+		if (n > 0) {
+			h->pos += n;
+			c->progress = true;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->writable = false;
+			return 0;
+		}
+		lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
+		    n == 0 ? "connection closed" : strerror(errno));
+		lnt_conn_close(c);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The head first: when body bytes can be had at once they are put in the
+ * pipe before it goes, so that it goes with them; when none are there yet
+ * it goes alone rather than wait for them.
+ */
+static int
+relay_head(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
 	int err;
 
-	for (;;) {
-		int r = drain_pipe(c, u->pipe);
+	if (u->pipe->len == 0 && !u->resp_done && u->readable &&
+	    fill_pipe(c, u->pipe, &err) == -1 && upstream_ended(c, err) == -1)
+		return -1;
+	return send_head(c, u->pipe->len > 0);
+}
 
-		if (r <= 0)
-			return r;
-		if (u->resp_done)
+int
+lnt_splice_relay(lnt_conn_t *c)
+{
+	lnt_up_t *u = &c->up;
+	lnt_pipe_t *p = u->pipe;
+	int err;
+
+	for (;;) {
+		int r;
+
+		if (u->chead != NULL && lnt_buf_len(u->chead) > 0) {
+			if ((r = relay_head(c)) <= 0)
+				return r;
+			continue;
+		}
+		if ((r = drain_pipe(c, p)) == -1)
+			return -1;
+		if (p->len == 0 && u->resp_done)
 			return 1;
-		if (!u->readable)
+		/* Blocked client or not, the pipe takes what it has room
+		 * for: the next drain moves more at once. */
+		if (u->resp_done || !u->readable || p->len >= pipe_capacity)
 			return 0;
-		r = fill_pipe(c, u->pipe, &err);
+		r = fill_pipe(c, p, &err);
 		if (r == 0)
 			return 0;
-		if (r == -1 && err == 0 && u->resp_body == LNT_BODY_CLOSE) {
-			u->resp_done = true;
-			return 1;
-		}
-		if (r == -1) {
-			lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the "
-			    "response was complete", err ? strerror(err) :
-			    "closed the connection");
-			lnt_conn_close(c);
+		if (r == -1 && upstream_ended(c, err) == -1)
 			return -1;
-		}
 	}
 }
 

@@ -29,8 +29,7 @@ lnt_upstream_pick(lnt_upstream_t *up, uint64_t *tried)
 		for (size_t i = 0; i < up->nservers; i++) {
 			lnt_server_t *s = &up->servers[i];
 
-			if (s->backup != backup ||
-			    (i < 64 && (*tried & ((uint64_t)1 << i))))
+			if (s->backup != backup || lnt_tried_has(tried, i))
 				continue;
 			s->rr_current += s->weight;
 			total += s->weight;
@@ -39,11 +38,8 @@ lnt_upstream_pick(lnt_upstream_t *up, uint64_t *tried)
 		}
 	}
 	if (best != NULL) {
-		size_t i = (size_t)(best - up->servers);
-
 		best->rr_current -= total;
-		if (i < 64)
-			*tried |= (uint64_t)1 << i;
+		lnt_tried_add(tried, (size_t)(best - up->servers));
 	}
 	return best;
 }

@@ -25,10 +25,28 @@ struct lnt_pconn_s {
 };
 
 /*
- * Pick a server of <up> by smooth weighted round-robin among those whose
- * bit in <*tried> is clear (bit i for servers[i], the first 64), then mark
- * it; backup servers only once every primary is tried.  NULL when none is
- * left.
+ * The servers a request has tried, as a bit set over an upstream's
+ * servers: bit i % 64 of word i / 64 for servers[i], however many there are
+ * (a request makes at most one attempt per server).
+ */
+#define LNT_TRIED_WORDS(n)	(((size_t)(n) + 63) / 64)
+
+static inline bool
+lnt_tried_has(const uint64_t *tried, size_t i)
+{
+	return (tried[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void
+lnt_tried_add(uint64_t *tried, size_t i)
+{
+	tried[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+/*
+ * Pick a server of <up> by smooth weighted round-robin among those not in
+ * <tried> (LNT_TRIED_WORDS(up->nservers) words), then add it; backup
+ * servers only once every primary is tried.  NULL when none is left.
  */
 lnt_server_t	*lnt_upstream_pick(lnt_upstream_t *up, uint64_t *tried);
 

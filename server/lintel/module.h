@@ -169,6 +169,23 @@ const char	*lnt_req_header_nth(const lnt_req_t *r, const char *name,
 		    unsigned n, size_t *len);
 
 /*
+ * Change the request the upstream will receive, from any phase before its
+ * head is built (up to UPSTREAM_SELECT): add a field <name>, or replace
+ * every field <name> the client sent, those of request_headers and those
+ * lintel adds (X-Forwarded-For…) with one (<value> NULL: remove them).
+ * lnt_req_header() and lnt_req_header_nth() then see the changed request;
+ * the site, route and $host were chosen from the request as received.
+ * -1 for a name that is not a token, a field lintel frames the request
+ * with (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
+ * Upgrade, TE, Trailer, Proxy-Connection), Host added or removed (it can
+ * only be replaced), a value with control characters, or no memory.
+ */
+int		 lnt_req_add_header(lnt_req_t *r, const char *name,
+		    const char *value);
+int		 lnt_req_set_header(lnt_req_t *r, const char *name,
+		    const char *value);
+
+/*
  * Answer the request from a module: <status>, optional <content_type> and
  * body of <len> bytes (copied).  The handler then returns LNT_MOD_DONE.
  */

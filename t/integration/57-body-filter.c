@@ -11,10 +11,16 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +515,109 @@ START_TEST(bounded_memory)
 }
 END_TEST
 
+/*
+ * A one-shot origin on 127.0.0.1:<port>: it reads one request head and
+ * answers with <n> chunks of one byte ("x") each, then waits for the
+ * close.  Listening when this returns; the caller kills it.
+ */
+static pid_t
+tiny_chunk_origin(int port, long n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+	static const char head[] = "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n";
+	static char out[6000];
+	pid_t	 parent = getpid(), pid;
+	int	 fd, one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ne(fd, -1);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(fd, 4) == 0, "origin on port %d", port);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		char	 in[4096], *p = in;
+		int	 c;
+
+		th__die_with_parent(parent);
+		if ((c = accept(fd, NULL, NULL)) == -1)
+			_exit(1);
+		/* The head ends the first read or soon after. */
+		while (p < in + sizeof(in) - 1 && !memmem(in, (size_t)(p - in),
+		    "\r\n\r\n", 4)) {
+			ssize_t k = read(c, p, (size_t)(in + sizeof(in) - 1 -
+			    p));
+
+			if (k <= 0)
+				_exit(1);
+			p += k;
+		}
+		for (size_t i = 0; i < sizeof(out); i += 6)
+			memcpy(out + i, "1\r\nx\r\n", 6);
+		if (th__send_all(c, head, strlen(head)) == -1)
+			_exit(1);
+		for (long left = n; left > 0; left -= sizeof(out) / 6) {
+			size_t k = left < (long)sizeof(out) / 6 ?
+			    (size_t)left * 6 : sizeof(out);
+
+			if (th__send_all(c, out, k) == -1)
+				_exit(1);
+		}
+		th__send_all(c, "0\r\n\r\n", 5);
+		while (read(c, in, sizeof(in)) > 0)
+			;
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+/*
+ * Many tiny chunks to a client that reads nothing for a while: the output
+ * waiting for it stays a few buffers, not a buffer per chunk.
+ */
+START_TEST(tiny_chunks_bounded_memory)
+{
+	enum { NCHUNKS = 300000 };
+	int	 small = 4096, status;
+	pid_t	 origin, worker;
+	long	 before, max_kb, kb;
+	int64_t	 deadline;
+	th_conn_t *c;
+	th_resp_t *r;
+	char	*want;
+
+	origin = tiny_chunk_origin(th_portn(2), NCHUNKS);
+	worker = worker_pid(th_start(conf(UPPER)));
+	before = max_kb = vmrss_kb(worker);
+	c = th_conn_open(th_portn(1));
+	/* A small window: lintel's writes block soon. */
+	setsockopt(th_conn_fd(c), SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small));
+	th_conn_sendf(c, "GET /tiny HTTP/1.1\r\nHost: x\r\n\r\n");
+	deadline = th_deadline(3000);
+	while (!th_expired(deadline) && max_kb - before <= RSS_SLACK_KB) {
+		if ((kb = vmrss_kb(worker)) > max_kb)
+			max_kb = kb;
+		th_nap();
+	}
+	r = th_conn_read(c);
+	assert_filtered(r, "tiny chunks");
+	want = th_alloc(NCHUNKS);
+	memset(want, 'X', NCHUNKS);
+	assert_body(r, want, NCHUNKS, "tiny chunks");
+	th_conn_close(c);
+	kill(origin, SIGKILL);
+	waitpid(origin, &status, 0);
+	ck_assert_msg(max_kb - before <= RSS_SLACK_KB, "the worker grew by "
+	    "%ld kB while %d one-byte chunks waited for the client",
+	    max_kb - before, NCHUNKS);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -526,5 +635,6 @@ main(void)
 	TH_TEST(s, upstream_cut_short);
 	TH_TEST(s, unfiltered_identical);
 	TH_TEST(s, bounded_memory);
+	TH_TEST(s, tiny_chunks_bounded_memory);
 	return th_run(s);
 }

@@ -137,6 +137,56 @@ START_TEST(key_only_in_upstreams)
 }
 END_TEST
 
+/* <n> lines of the error log holding <needle>. */
+static int
+log_count(const char *needle)
+{
+	const char *log = th_read_file(th_path("error.log")), *p = log;
+	int n = 0;
+
+	while (p != NULL && (p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * 70 servers, more than the 64 a single word of tried bits holds, all
+ * refusing: each is tried once, whether lintel or the module chooses, and
+ * the request ends with 502 instead of trying the last ones forever.
+ */
+START_TEST(more_than_64_servers_each_tried_once)
+{
+	enum { NSERVERS = 70 };
+	const char *servers = "";
+	th_resp_t *r;
+
+	for (int i = 0; i < NSERVERS; i++)
+		servers = th_printf("%s%s{ address = \"127.0.0.1:@PORT_4@\"; }",
+		    servers, i > 0 ? ", " : "");
+	th_start(th_conf(th_printf(TH_BASE
+	    "module_path = \"@BUILDDIR@/t/modules/.libs\";\n"
+	    "modules = [ \"pick\" ];\n"
+	    "upstreams = ( { name = \"o\"; pick_header = \"X-Pick\";\n"
+	    "  servers = ( %s ); } );\n"
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@\";\n"
+	    "  routes = ( { path = \"/\"; upstream = \"o\"; } ); } );\n",
+	    servers)));
+	th_allow_log("refused");
+	r = th_get(th_portn(1), "/id");
+	ck_assert_int_eq(r->status, 502);
+	ck_assert_int_eq(log_count("connect() to"), NSERVERS);
+	/* The module takes server 66 first; on each retry, and once more
+	 * when all are tried, it sees 66 as tried. */
+	r = get_picked("66");
+	ck_assert_int_eq(r->status, 502);
+	ck_assert_int_eq(log_count("pick: chose 66"), 1);
+	ck_assert_int_eq(log_count("pick: none usable of 70"), NSERVERS);
+	ck_assert_int_eq(log_count("connect() to"), 2 * NSERVERS);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -146,5 +196,6 @@ main(void)
 	TH_TEST(s, retry_runs_the_phase_again);
 	TH_TEST(s, module_refuses_and_default_stays);
 	TH_TEST(s, key_only_in_upstreams);
+	TH_TEST(s, more_than_64_servers_each_tried_once);
 	return th_run(s);
 }
