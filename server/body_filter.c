@@ -29,6 +29,8 @@
 #define MAX_HOOKS	64		/* bits of lnt_bf_t.hooks */
 #define CHUNK_RESERVE	8		/* "hhhh\r\n" before a buffer's data */
 #define MAX_IOV		16
+/* Output buffers above this stop the input too, whatever they hold. */
+#define MAX_OUT_BUFS	8
 
 /* A programmer error, never client input: log where, then abort. */
 #define CHECK_BF(bf) do {						\
@@ -58,6 +60,7 @@ struct lnt_bf_s {
 	lnt_buf_t	*tail;		/* last of them */
 	lnt_buf_t	*open;		/* tail while still taking data */
 	size_t		 queued;	/* bytes in <out> */
+	unsigned	 nout;		/* buffers in <out> */
 };
 
 static lnt_bf_t		*free_bfs;	/* per worker */
@@ -101,6 +104,7 @@ drop_output(lnt_bf_t *bf)
 	}
 	bf->tail = bf->open = NULL;
 	bf->queued = 0;
+	bf->nout = 0;
 }
 
 void
@@ -190,22 +194,35 @@ lnt_resp_filter_body(lnt_req_t *r, const lnt_module_t *m)
 	return 0;
 }
 
-/* A fresh output buffer at the tail, with room kept for chunk framing. */
+/* A fresh output buffer at the tail of the output. */
 static lnt_buf_t *
-open_buffer(lnt_bf_t *bf)
+append_buffer(lnt_bf_t *bf)
 {
 	lnt_buf_t *b = lnt_buf_get(0);
 
 	if (b == NULL)
 		return NULL;
-	if (bf->chunked)
-		b->pos = b->last = b->start + CHUNK_RESERVE;
 	b->next = NULL;
 	if (bf->tail != NULL)
 		bf->tail->next = b;
 	else
 		bf->out = b;
-	bf->tail = bf->open = b;
+	bf->tail = b;
+	bf->nout++;
+	return b;
+}
+
+/* The buffer that takes output next, with room kept for chunk framing. */
+static lnt_buf_t *
+open_buffer(lnt_bf_t *bf)
+{
+	lnt_buf_t *b = append_buffer(bf);
+
+	if (b == NULL)
+		return NULL;
+	if (bf->chunked)
+		b->pos = b->last = b->start + CHUNK_RESERVE;
+	bf->open = b;
 	return b;
 }
 
@@ -265,14 +282,8 @@ output_end(lnt_bf_t *bf)
 	if (!bf->chunked)
 		return 0;
 	if (b == NULL || lnt_buf_room(b) < sizeof(last_chunk) - 1) {
-		if ((b = lnt_buf_get(0)) == NULL)
+		if ((b = append_buffer(bf)) == NULL)
 			return -1;
-		b->next = NULL;
-		if (bf->tail != NULL)
-			bf->tail->next = b;
-		else
-			bf->out = b;
-		bf->tail = b;
 	}
 	memcpy(b->last, last_chunk, sizeof(last_chunk) - 1);
 	b->last += sizeof(last_chunk) - 1;
@@ -346,10 +357,11 @@ lnt_bf_feed(lnt_conn_t *c, const void *data, size_t len, bool last)
 		return -1;
 	if (len == 0 && !last)
 		return 0;
+	/* The open buffer stays open for the next pieces: lnt_bf_send()
+	 * seals it when the client can take it, so small pieces share a
+	 * buffer (and a chunk) instead of taking one each. */
 	bf->depth++;
 	rc = run_from(c, bf, 0, data, len, last);
-	if (rc == 0)
-		seal(bf);
 	if (rc == 0 && last) {
 		bf->fed_last = true;
 		if ((rc = output_end(bf)) == -1)
@@ -361,6 +373,24 @@ lnt_bf_feed(lnt_conn_t *c, const void *data, size_t len, bool last)
 		return -1;
 	}
 	return rc;
+}
+
+bool
+lnt_bf_answer_too_late(lnt_conn_t *c)
+{
+	if (head_conn == c) {
+		/* The response being made owns the buffers the answer would
+		 * free, and its head goes out after the phase. */
+		lnt_conn_log(c, LNT_LOG_ERR, "a module answered in "
+		    "HEADER_FILTER, which it may not; answer ignored");
+		return true;
+	}
+	if (c->bf == NULL || c->bf->depth == 0)
+		return false;
+	lnt_conn_log(c, LNT_LOG_ERR, "a body filter answered a response "
+	    "already under way; it is cut short instead");
+	c->bf->failed = true;
+	return true;
 }
 
 int
@@ -399,6 +429,7 @@ consume(lnt_conn_t *c, lnt_bf_t *bf, lnt_buf_t *head, size_t n)
 		bf->out = b->next;
 		if (bf->tail == b)
 			bf->tail = NULL;
+		bf->nout--;
 		lnt_buf_put(b);
 	}
 }
@@ -414,6 +445,9 @@ lnt_bf_send(lnt_conn_t *c, lnt_buf_t *head, size_t *sent)
 		int cnt = 0;
 		ssize_t n;
 
+		/* What the filters gave so far goes out as one chunk. */
+		if (c->writable && !bf->failed)
+			seal(bf);
 		if (head != NULL && lnt_buf_len(head) > 0)
 			iov[cnt++] = (struct iovec){ head->pos,
 			    lnt_buf_len(head) };
@@ -452,7 +486,8 @@ lnt_bf_pending(const lnt_conn_t *c)
 bool
 lnt_bf_full(const lnt_conn_t *c)
 {
-	return c->bf != NULL && c->bf->queued > LNT_BF_HIGH;
+	return c->bf != NULL && (c->bf->queued > LNT_BF_HIGH ||
+	    c->bf->nout > MAX_OUT_BUFS);
 }
 
 bool

@@ -47,11 +47,22 @@ int		 lnt_bf_feed(lnt_conn_t *c, const void *data, size_t len,
  */
 int		 lnt_bf_send(lnt_conn_t *c, lnt_buf_t *head, size_t *sent);
 
-/* Output waits for the client; more than LNT_BF_HIGH of it. */
+/* Output waits for the client; more than LNT_BF_HIGH bytes of it, or
+ * more than a few buffers (lnt_bf_full: feed no more). */
 bool		 lnt_bf_pending(const lnt_conn_t *c);
 bool		 lnt_bf_full(const lnt_conn_t *c);
 /* The last piece went through the chain: no more feeding. */
 bool		 lnt_bf_fed_last(const lnt_conn_t *c);
+
+/*
+ * A module answers <c> (lnt_req_fail, lnt_req_respond...) while lintel
+ * makes a response head (HEADER_FILTER) or filters a body: too late.  In
+ * HEADER_FILTER the answer is ignored and the response goes on; from a
+ * BODY_FILTER call, with the head out, the chain fails and the producer
+ * closes the connection.  True, logged, in both cases (the caller then
+ * writes nothing); false otherwise.
+ */
+bool		 lnt_bf_answer_too_late(lnt_conn_t *c);
 
 /* Drop the chain of <c>'s response and its buffers (idempotent). */
 void		 lnt_bf_release(lnt_conn_t *c);

@@ -26,6 +26,7 @@
 #include "http_status.h"
 #include "log.h"
 #include "module.h"
+#include "body_filter.h"
 #include "proxy.h"
 #include "proxy_protocol.h"
 #include "reply.h"
@@ -62,9 +63,35 @@ conn_alloc(void)
 		free_conns = c->next;
 	else if ((c = malloc(sizeof(*c))) == NULL)
 		return NULL;
-	memset(c, 0, sizeof(*c));
+	/* All but the header arrays of the request and of the upstream
+	 * response (6 KiB of the 8): each is read only up to a count that
+	 * is zeroed here and reset by lnt_http_msg_init(). */
+	_Static_assert(offsetof(lnt_conn_t, req) < offsetof(lnt_conn_t, up),
+	    "the request comes before the upstream side");
+	lnt_zero_but(c, offsetof(lnt_conn_t, up), c->req.headers,
+	    sizeof(c->req.headers));
+	lnt_zero_but(&c->up, sizeof(*c) - offsetof(lnt_conn_t, up),
+	    c->up.resp.headers, sizeof(c->up.resp.headers));
 	c->magic = LNT_CONN_MAGIC;
 	return c;
+}
+
+/* The dotted quad of <a> in <buf>, which has room for 16 bytes. */
+static void
+ipv4_text(const struct in_addr *a, char *buf)
+{
+	const uint8_t *b = (const uint8_t *)&a->s_addr;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*buf++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*buf++ = (char)('0' + v / 10 % 10);
+		*buf++ = (char)('0' + v % 10);
+		*buf++ = i < 3 ? '.' : '\0';
+	}
 }
 
 static void
@@ -74,7 +101,11 @@ peer_text(const struct sockaddr *sa, char *buf, size_t len)
 	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
 	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 
-	if (inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
+	/* At every accept: IPv4 without inet_ntop()'s trip through a
+	 * printf format. */
+	if (sa->sa_family == AF_INET && len >= INET_ADDRSTRLEN)
+		ipv4_text(a, buf);
+	else if (inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
 }
 
@@ -97,7 +128,6 @@ void
 lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 {
 	lnt_conn_t *c = conn_alloc();
-	int one = 1;
 
 	if (c == NULL) {
 		lnt_log(LNT_LOG_CRIT, "out of memory accepting a connection");
@@ -107,8 +137,7 @@ lnt_conn_accept(lnt_listen_t *l, int fd, const struct sockaddr *peer)
 	c->listen = l;
 	c->id = next_id++;
 	peer_text(peer, c->peer, sizeof(c->peer));
-	/* Small heads and bodies go out at once; writev batches the rest. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listener (lnt_worker_main()). */
 	c->ev = (lnt_event_t){ .fd = fd, .handler = client_event, .data = c };
 	c->io = &lnt_io_plain;
 	c->io_ctx = NULL;
@@ -500,6 +529,9 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	if (why != NULL)
 		lnt_conn_log(c, status >= 500 ? LNT_LOG_ERR : LNT_LOG_INFO,
 		    "%d: %s", status, why);
+	/* From inside a body filter, with the head out: no answer. */
+	if (lnt_bf_answer_too_late(c))
+		return;
 	release_handler(c);
 	lnt_proxy_release(c);
 	lnt_timer_stop(&c->timer);
@@ -507,7 +539,10 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	/* An error page goes through lnt_reply_send, which runs the filter. */
 	if (lnt_reply_error_page(c, status))
 		return;
+	/* Bracketed so that a module cannot answer from inside. */
+	lnt_bf_begin_head(c, false);
 	lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+	lnt_bf_end_head(c);
 	if (c->out == NULL && (c->out = lnt_buf_get(0)) == NULL) {
 		lnt_conn_close(c);
 		return;

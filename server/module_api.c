@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "body_filter.h"
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
@@ -207,6 +208,9 @@ lnt_req_respond(lnt_req_t *r, int status, const char *content_type,
 {
 	lnt_reply_t *reply;
 
+	/* Not from a filter: r->out may hold the body going out. */
+	if (lnt_bf_answer_too_late(r))
+		return -1;
 	/* The reply sends from memory that lives as long as the request. */
 	lnt_buf_put(r->out);
 	if ((r->out = lnt_buf_get(len)) == NULL)

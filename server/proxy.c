@@ -58,8 +58,10 @@ lnt_proxy_start(lnt_conn_t *c)
 {
 	lnt_up_t *u = &c->up;
 
-	/* A fresh upstream side per request; the client timer is separate. */
-	memset(u, 0, sizeof(*u));
+	/* A fresh upstream side per request; the client timer is separate.
+	 * The response's header array is emptied by lnt_http_msg_init()
+	 * below. */
+	lnt_zero_but(u, sizeof(*u), u->resp.headers, sizeof(u->resp.headers));
 	lnt_timer_init(&u->timer, upstream_timeout, c);
 	u->upstream = c->route->upstream;
 	u->start = lnt_loop.now;
@@ -897,6 +899,11 @@ relay_filtered(lnt_conn_t *c)
 			lnt_conn_request_done(c);
 			return -1;
 		}
+		/* Input left while the output was full goes in first: u->in
+		 * may have no room to read into, and nothing else would come
+		 * back to it. */
+		if (!u->resp_done && lnt_buf_len(u->in) > 0)
+			continue;
 		if (u->resp_done || !u->readable)
 			return 0;
 		switch (read_upstream(c, &err)) {

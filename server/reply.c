@@ -513,6 +513,11 @@ lnt_reply_send(lnt_conn_t *c, lnt_reply_t *r)
 	int64_t len = r->fd != -1 ? (int64_t)r->left : (int64_t)r->body_len;
 	bool filtered;
 
+	/* lnt_req_respond() from inside a body filter: too late. */
+	if (lnt_bf_answer_too_late(c)) {
+		lnt_reply_free(r);
+		return;
+	}
 	/* Modules see the status and may add fields before the head ends,
 	 * or ask to filter the body. */
 	c->status = r->status;

@@ -141,3 +141,13 @@ lnt_now_wall(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (lnt_msec_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void
+lnt_zero_but(void *obj, size_t size, const void *hole, size_t hole_len)
+{
+	char *p = obj;
+	size_t before = (size_t)((const char *)hole - p);
+
+	memset(p, 0, before);
+	memset(p + before + hole_len, 0, size - before - hole_len);
+}

@@ -36,4 +36,13 @@ bool	 lnt_str_ieq(lnt_str_t a, const char *b);
 lnt_msec_t lnt_now_mono(void);
 lnt_msec_t lnt_now_wall(void);
 
+/*
+ * Zero the <size> bytes at <obj> except the <hole_len> bytes at <hole>
+ * inside them: for a struct that embeds a large array read only up to a
+ * count kept outside it (the header arrays of lnt_http_msg_t), which
+ * zeroing on every connection or request would only cost.
+ */
+void	 lnt_zero_but(void *obj, size_t size, const void *hole,
+	    size_t hole_len);
+
 #endif /* LNT_UTIL_H */

@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,24 @@ accept_handler(lnt_event_t *ev, uint32_t events)
 		}
 		lnt_conn_accept(l, fd, (struct sockaddr *)&peer);
 	}
+}
+
+/*
+ * Connections inherit TCP_NODELAY from their listener (Linux copies the
+ * listener's TCP options to the sockets it accepts), which saves a
+ * setsockopt() per connection.  Every worker sets it, so that sockets
+ * inherited from an older binary over an upgrade have it too.
+ */
+static void
+listeners_nodelay(const lnt_conf_t *conf)
+{
+	int one = 1;
+
+	for (size_t i = 0; i < conf->nlistens; i++)
+		if (setsockopt(conf->listens[i].fd, IPPROTO_TCP, TCP_NODELAY,
+		    &one, sizeof(one)) == -1)
+			lnt_log_errno(LNT_LOG_WARN, errno, "setsockopt("
+			    "TCP_NODELAY) on %s", conf->listens[i].text);
 }
 
 static void
@@ -222,6 +242,7 @@ lnt_worker_main(lnt_conf_t *conf, int slot)
 		    .handler = accept_handler, .data = &conf->listens[i] };
 	if (lnt_module_worker_init(conf) == -1)
 		exit(1);
+	listeners_nodelay(conf);
 	set_accepting(true);
 	lnt_log(LNT_LOG_DEBUG, "worker %d started", slot);
 	while (!stopping || lnt_conn_count() > 0)

@@ -3,14 +3,15 @@
  * The proxy engine through the real daemon: hop-by-hop and forwarding
  * fields, header rules, pipelining, the upstream keep-alive pool,
  * 100-continue, Upgrade tunnels, every timeout, retries on connect
- * failures, bounded memory over 1 GiB transfers, and malformed requests
- * refused before they reach the origin.
+ * failures, bounded memory over 1 GiB transfers, the head of a spliced
+ * body, and malformed requests refused before they reach the origin.
  */
 /* strcasestr. */
 #define _GNU_SOURCE
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -157,6 +158,63 @@ START_TEST(forward_default)
 	/* And the response says it came through a proxy. */
 	assert_field(r, "Via", "1.1 lintel", "response");
 	ck_assert_pstr_eq(th_header(r, "X-Origin-Id"), "A");
+}
+END_TEST
+
+/*
+ * GET /headers from the loopback address <src> (all of 127/8 is local),
+ * Connection: close: the request head the origin received.
+ */
+static const char *
+headers_from(int port, const char *src)
+{
+	static const char req[] = "GET /headers HTTP/1.1\r\nHost: a.test\r\n"
+	    "Connection: close\r\n\r\n";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char buf[16384];
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	ck_assert(inet_pton(AF_INET, src, &a.sin_addr) == 1);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "bind to %s: %s", src, strerror(errno));
+	a.sin_port = htons((uint16_t)port);
+	ck_assert(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr) == 1);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "connect: %s", strerror(errno));
+	ck_assert(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(req) - 1);
+	/* Until the close that ends the response (bounded by SO_RCVTIMEO). */
+	ck_assert(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
+	    .tv_sec = TH_IO_MS / 1000 }, sizeof(struct timeval)) == 0);
+	while (got < sizeof(buf) - 1 &&
+	    (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	return th_printf("%s", buf);
+}
+
+/* The client's address as text, whatever the width of its numbers. */
+START_TEST(forward_client_address)
+{
+	static const char *const srcs[] = { "127.0.0.1", "127.10.99.5",
+	    "127.255.100.10", "127.1.20.255" };
+	const char *head, *xff;
+	int port;
+
+	th_origin_start(th_portn(2), "A");
+	th_start(th_conf(TH_BASE UPSTREAM("") SITE("")));
+	port = th_portn(1);
+	for (size_t i = 0; i < TH_NELEM(srcs); i++) {
+		head = headers_from(port, srcs[i]);
+		xff = th_printf("\r\nX-Forwarded-For: %s\r\n", srcs[i]);
+		ck_assert_msg(strstr(head, xff) != NULL, "from %s, the origin "
+		    "got: %.400s", srcs[i], head);
+	}
 }
 END_TEST
 
@@ -990,6 +1048,51 @@ START_TEST(bounded_memory)
 }
 END_TEST
 
+/*
+ * A body large enough to be spliced: the head goes out with its first
+ * bytes when they are there, but does not wait for them when the upstream
+ * sends the head and then nothing for a while.
+ */
+START_TEST(splice_head)
+{
+	th_conn_t	*c;
+	th_resp_t	*r;
+	int64_t		 bad;
+	int		 port;
+
+	th_origin_start(th_portn(2), "A");
+	th_start(th_conf(BASE_1W UPSTREAM("") SITE("")));
+	port = th_portn(1);
+
+	/* The head, then 60 s of silence: the client has the head long
+	 * before the body starts. */
+	c = th_conn_open(port);
+	th_conn_sendf(c, "GET /slow/60000/1000000 HTTP/1.1\r\n"
+	    "Host: localhost\r\nConnection: close\r\n\r\n");
+	r = th_conn_try_read(c, true, TH_IO_MS);
+	ck_assert_msg(r != NULL, "no head while the upstream holds back the "
+	    "body: %s", th_error());
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_pstr_eq(th_header(r, "Content-Length"), "1000000");
+	th_conn_close(c);
+
+	/* Head and body a moment apart, and at once: the bytes arrive
+	 * whole and in order either way. */
+	r = th_get(port, "/slow/20/1000000");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(r->body_len, 1000000);
+	bad = th_pattern_check(r->body, r->body_len, 0);
+	ck_assert_msg(bad == -1, "/slow/20/1000000: wrong byte at %" PRId64,
+	    bad);
+	r = th_get(port, "/size/1000000");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(r->body_len, 1000000);
+	bad = th_pattern_check(r->body, r->body_len, 0);
+	ck_assert_msg(bad == -1, "/size/1000000: wrong byte at %" PRId64,
+	    bad);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Malformed requests */
 
@@ -1075,6 +1178,7 @@ main(void)
 
 	s = suite_create("30-engine");
 	TH_TEST(s, forward_default);
+	TH_TEST(s, forward_client_address);
 	TH_TEST(s, forward_rfc7239);
 	TH_TEST(s, forward_none);
 	TH_TEST(s, header_rules);
@@ -1096,6 +1200,7 @@ main(void)
 	TH_TEST(s, upstream_reset);
 	TH_TEST(s, retry_next_server);
 	TH_TEST(s, bounded_memory);
+	TH_TEST(s, splice_head);
 	TH_TEST(s, malformed);
 	return th_run(s);
 }

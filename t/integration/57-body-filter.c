@@ -7,7 +7,10 @@
  * keep-alive and pipelining after filtered responses with the upstream
  * connection reused, static files and return bodies filtered, a failing
  * filter closing the connection, unfiltered responses unchanged, and
- * bounded memory over 1 GiB through a pass-through filter.
+ * bounded memory over 1 GiB through a pass-through filter and over many
+ * one-byte chunks to a client that waits; input left behind a full output
+ * still relayed; a module answering too late (HEADER_FILTER: ignored;
+ * BODY_FILTER: the response is cut short) never writes a second response.
  */
 #include "config.h"
 
@@ -581,8 +584,8 @@ tiny_chunk_origin(int port, long n)
  */
 START_TEST(tiny_chunks_bounded_memory)
 {
-	enum { NCHUNKS = 300000 };
-	int	 small = 4096, status;
+	enum { NCHUNKS = 300000, SLACK_KB = 4096 };
+	int	 small = 16384, status;
 	pid_t	 origin, worker;
 	long	 before, max_kb, kb;
 	int64_t	 deadline;
@@ -599,11 +602,17 @@ START_TEST(tiny_chunks_bounded_memory)
 	    sizeof(small));
 	th_conn_sendf(c, "GET /tiny HTTP/1.1\r\nHost: x\r\n\r\n");
 	deadline = th_deadline(3000);
-	while (!th_expired(deadline) && max_kb - before <= RSS_SLACK_KB) {
+	while (!th_expired(deadline) && max_kb - before <= SLACK_KB) {
 		if ((kb = vmrss_kb(worker)) > max_kb)
 			max_kb = kb;
 		th_nap();
 	}
+	fprintf(stderr, "tiny_chunks_bounded_memory: worker %d VmRSS %ld kB "
+	    "before, at most %ld kB while the client waited\n", (int)worker,
+	    before, max_kb);
+	ck_assert_msg(max_kb - before <= SLACK_KB, "the worker grew by "
+	    "%ld kB while %d one-byte chunks waited for the client",
+	    max_kb - before, NCHUNKS);
 	r = th_conn_read(c);
 	assert_filtered(r, "tiny chunks");
 	want = th_alloc(NCHUNKS);
@@ -612,9 +621,123 @@ START_TEST(tiny_chunks_bounded_memory)
 	th_conn_close(c);
 	kill(origin, SIGKILL);
 	waitpid(origin, &status, 0);
-	ck_assert_msg(max_kb - before <= RSS_SLACK_KB, "the worker grew by "
-	    "%ld kB while %d one-byte chunks waited for the client",
-	    max_kb - before, NCHUNKS);
+}
+END_TEST
+
+/*
+ * A filter whose output outgrows its input fills the output from one read
+ * of the origin: the rest of that read waits in lintel, and still goes to
+ * the client once it takes the output, with nothing more from the origin
+ * to wake the relay.
+ */
+START_TEST(input_waiting_behind_full_output)
+{
+	enum { LEN = 10000, TIMES = 100 };
+	int	 small = 16384;
+	th_conn_t *c;
+	th_resp_t *r;
+	char	*src, *want;
+
+	th_origin_start(th_portn(2), "A");
+	th_start(conf(CONF("\"filter\"", "filter_stretch = 100;")));
+	c = th_conn_open(th_portn(1));
+	setsockopt(th_conn_fd(c), SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small));
+	th_conn_sendf(c, "GET /chunked/%d HTTP/1.1\r\nHost: x\r\n\r\n", LEN);
+	/* The output fills up against the small window while the client
+	 * reads. */
+	r = th_conn_read(c);
+	assert_filtered(r, "stretched");
+	src = expected(LEN, false);
+	want = th_alloc((size_t)LEN * TIMES);
+	for (size_t i = 0; i < (size_t)LEN * TIMES; i++)
+		want[i] = src[i / TIMES];
+	assert_body(r, want, (size_t)LEN * TIMES, "stretched");
+	th_conn_close(c);
+}
+END_TEST
+
+/*
+ * A filter that answers (lnt_req_fail) from inside BODY_FILTER, with part
+ * of the body out: no second response goes into the body, the connection
+ * closes as for any failing filter; proxied and static alike.
+ */
+START_TEST(filter_answer_too_late)
+{
+	static const char *const paths[] = { "/size/200000",
+	    "/files/big" };
+	static char buf[MIB];
+	char	*big = th_alloc(200001);
+	th_conn_t *c;
+	th_resp_t *r;
+	size_t	 got;
+	ssize_t	 k;
+
+	th_pattern_fill(big, 200000, 0);
+	big[200000] = '\0';
+	make_file("www/files/big", big);
+	th_origin_start(th_portn(2), "A");
+	th_start(conf(CONF("\"filter\"", "filter_fail_after = 50000; "
+	    "filter_fail_status = 500;")));
+	for (size_t i = 0; i < TH_NELEM(paths); i++) {
+		c = th_conn_open(th_portn(1));
+		th_conn_sendf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
+		    paths[i]);
+		r = th_conn_try_read(c, true, TH_IO_MS);
+		ck_assert_msg(r != NULL, "%s: no head: %s", paths[i],
+		    th_error());
+		ck_assert_int_eq(r->status, 200);
+		got = 0;
+		while ((k = th_conn_recv(c, buf + got, sizeof(buf) - 1 - got,
+		    TH_IO_MS)) > 0)
+			got += (size_t)k;
+		buf[got] = '\0';
+		ck_assert_msg(k == 0, "%s: no close after the filter failed: "
+		    "%s", paths[i], th_error());
+		ck_assert_msg(memmem(buf, got, "HTTP/1.1 500", 12) == NULL,
+		    "%s: a second response inside the body", paths[i]);
+		ck_assert_msg(got < 51000, "%s: %zu bytes after the head",
+		    paths[i], got);
+		th_conn_close(c);
+	}
+	ck_assert_ptr_nonnull(th_wait_file_line(th_path("error.log"),
+	    "a body filter answered a response already under way",
+	    TH_IO_MS));
+}
+END_TEST
+
+/*
+ * A module that answers in HEADER_FILTER, which it may not: the answer is
+ * logged and ignored, and the response goes on, proxied or static, alone
+ * on its connection.
+ */
+START_TEST(header_filter_answer_ignored)
+{
+	static const char *const paths[] = { "/id", "/files/f.txt" };
+	static const char *const bodies[] = { "A", "static file\n" };
+	th_conn_t *c;
+	th_resp_t *r;
+
+	th_origin_start(th_portn(2), "A");
+	make_file("www/files/f.txt", "static file\n");
+	th_start(conf(CONF("\"filter\"", "filter_header_fail = 503;")));
+	c = th_conn_open(th_portn(1));
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < TH_NELEM(paths); i++) {
+			th_conn_sendf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
+			    paths[i]);
+			r = th_conn_read(c);
+			ck_assert_msg(r->status == 200, "%s: status %d",
+			    paths[i], r->status);
+			ck_assert_str_eq(r->body, bodies[i]);
+		}
+	}
+	ck_assert_msg(!th_conn_closed(c, 200) && th_conn_pending(c) == 0,
+	    "more than one response per request");
+	th_conn_close(c);
+	ck_assert_ptr_nonnull(th_wait_file_line(th_path("error.log"),
+	    "a module answered in HEADER_FILTER, which it may not; answer "
+	    "ignored", TH_IO_MS));
 }
 END_TEST
 
@@ -636,5 +759,8 @@ main(void)
 	TH_TEST(s, unfiltered_identical);
 	TH_TEST(s, bounded_memory);
 	TH_TEST(s, tiny_chunks_bounded_memory);
+	TH_TEST(s, input_waiting_behind_full_output);
+	TH_TEST(s, filter_answer_too_late);
+	TH_TEST(s, header_filter_answer_ignored);
 	return th_run(s);
 }

@@ -2,7 +2,8 @@
 /*
  * The UPSTREAM_SELECT phase through the real daemon: a module (t/modules/
  * pick.c) chooses the server of each attempt from a request header, sees
- * a refused server as tried on the retry, and may refuse the request.
+ * a refused server as tried on the retry, and may refuse the request; with
+ * more than 64 servers each is still tried once, and the request ends.
  */
 #include "config.h"
 

@@ -234,6 +234,7 @@ int64_t		 th_bulk_check(const char *buf, size_t len, uint64_t off);
  *                for an HTTP/1.0 request)
  *   /close/N     N pattern bytes, no length: delimited by closing
  *   /slow/MS     head, MS ms of silence, then 10000 pattern bytes
+ *                (/slow/MS/N: N bytes)
  *   /echo        the request body; X-Echo-Method, X-Echo-Target,
  *                X-Echo-Version, X-Echo-Framing (length|chunked|none) and
  *                X-Echo-Body-Length say what arrived

@@ -227,10 +227,13 @@ respond(int fd, const th_origin_t *o, struct oreq *q)
 		if (!head_only)
 			opattern(fd, n, false);
 	} else if (sscanf(path, "/slow/%llu", &n) == 1) {
-		ohead(fd, o, q, 200, "OK", "", SLOW_BODY);
+		unsigned long long len = SLOW_BODY;
+
+		sscanf(path, "/slow/%*u/%llu", &len);
+		ohead(fd, o, q, 200, "OK", "", (int64_t)len);
 		osleep(n);
 		if (!head_only)
-			opattern(fd, SLOW_BODY, false);
+			opattern(fd, len, false);
 	} else if (sscanf(path, "/delay/%llu", &n) == 1) {
 		static const char d[] = "delayed\n";
 

@@ -7,6 +7,10 @@
  *   filter_append = "text";    append text at the end of the body
  *   filter_hold = true;        emit nothing until the end, then it all
  *   filter_fail_after = N;     pass N bytes on, then fail
+ *   filter_stretch = N;        emit every byte N times
+ *   filter_fail_status = S;    on failing, also lnt_req_fail() with S
+ *   filter_header_fail = S;    lnt_req_fail() with S in HEADER_FILTER
+ *                              (which may not answer) for a 200
  * A response it asked to filter carries "X-Filter: on" (X-Filter2…), one
  * it could not filter "X-Filter: refused".  Its per-request state lives
  * in the request arena (lnt_req_alloc, lnt_req_ctx).
@@ -35,6 +39,9 @@ typedef struct filter_conf {
 	const char	*append;	/* NULL: unset */
 	bool		 own_append;	/* <append> is ours to free */
 	int64_t		 fail_after;	/* -1: unset */
+	int64_t		 stretch;	/* -1: unset */
+	int64_t		 fail_status;	/* -1: unset */
+	int64_t		 header_fail;	/* -1: unset */
 } filter_conf_t;
 
 /* Per request, in the request arena. */
@@ -106,6 +113,39 @@ parse_fail_after(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
 	return 0;
 }
 
+static int
+parse_stretch(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
+    void *conf)
+{
+	int64_t v;
+
+	if (lnt_setting_int(s, &v) == -1 || v < 1 || v > 1000000) {
+		lnt_cf_error(cf, s, "%s: expected a count from 1 to 1000000",
+		    lnt_setting_name(s));
+		return -1;
+	}
+	((filter_conf_t *)conf)->stretch = v;
+	return 0;
+}
+
+static int
+parse_fail_status(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
+    void *conf)
+{
+	int64_t v;
+
+	if (lnt_setting_int(s, &v) == -1 || v < 400 || v > 599) {
+		lnt_cf_error(cf, s, "%s: expected a status from 400 to 599",
+		    lnt_setting_name(s));
+		return -1;
+	}
+	if (strcmp(lnt_setting_name(s), NAME "_header_fail") == 0)
+		((filter_conf_t *)conf)->header_fail = v;
+	else
+		((filter_conf_t *)conf)->fail_status = v;
+	return 0;
+}
+
 static void *
 create_conf(unsigned scope)
 {
@@ -113,7 +153,8 @@ create_conf(unsigned scope)
 
 	if (fc != NULL) {
 		fc->upper = fc->hold = -1;
-		fc->fail_after = -1;
+		fc->fail_after = fc->stretch = fc->fail_status = -1;
+		fc->header_fail = -1;
 	}
 	return fc;
 }
@@ -130,6 +171,12 @@ merge_conf(const void *parent, void *child)
 		c->hold = p->hold;
 	if (c->fail_after == -1)
 		c->fail_after = p->fail_after;
+	if (c->stretch == -1)
+		c->stretch = p->stretch;
+	if (c->fail_status == -1)
+		c->fail_status = p->fail_status;
+	if (c->header_fail == -1)
+		c->header_fail = p->header_fail;
 	if (c->append == NULL)
 		c->append = p->append;
 }
@@ -148,7 +195,7 @@ static bool
 wanted(const filter_conf_t *fc)
 {
 	return fc != NULL && (fc->upper == 1 || fc->hold == 1 ||
-	    fc->append != NULL || fc->fail_after >= 0);
+	    fc->append != NULL || fc->fail_after >= 0 || fc->stretch > 1);
 }
 
 static void
@@ -164,8 +211,14 @@ free_held(void *data)
 static lnt_mod_rc_t
 ask(lnt_req_t *r, void *conf)
 {
+	const filter_conf_t *fc = conf;
 	filter_state_t *st;
 
+	if (fc != NULL && fc->header_fail != -1 && lnt_resp_status(r) == 200) {
+		lnt_req_fail(r, (int)fc->header_fail, NAME ": answering in "
+		    "HEADER_FILTER, as configured");
+		return LNT_MOD_ERROR;
+	}
 	if (!wanted(conf))
 		return LNT_MOD_CONTINUE;
 	if (lnt_resp_filter_body(r, &DESC) == -1) {
@@ -204,6 +257,26 @@ hold(filter_state_t *st, const char *p, size_t len)
 	return 0;
 }
 
+/* Emit each of the <len> bytes at <p> <n> times. */
+static int
+stretch(lnt_req_t *r, int64_t n, const char *p, size_t len)
+{
+	char tmp[4096];
+
+	for (size_t i = 0; i < len; i++) {
+		for (int64_t left = n; left > 0; ) {
+			size_t k = left < (int64_t)sizeof(tmp) ?
+			    (size_t)left : sizeof(tmp);
+
+			memset(tmp, p[i], k);
+			if (lnt_body_emit(r, tmp, k) == -1)
+				return -1;
+			left -= (int64_t)k;
+		}
+	}
+	return 0;
+}
+
 /* Pass <len> bytes on, uppercased if asked, or keep them. */
 static int
 pass(lnt_req_t *r, const filter_conf_t *fc, filter_state_t *st,
@@ -211,6 +284,8 @@ pass(lnt_req_t *r, const filter_conf_t *fc, filter_state_t *st,
 {
 	char tmp[4096];
 
+	if (fc->stretch > 1)
+		return stretch(r, fc->stretch, p, len);
 	while (len > 0) {
 		size_t k = len < sizeof(tmp) ? len : sizeof(tmp);
 		const char *out = p;
@@ -246,6 +321,10 @@ body(lnt_req_t *r, void *conf, const void *data, size_t len, bool last)
 		    st->seen));
 		lnt_req_log(r, LNT_MOD_LOG_WARN, NAME ": failing after %lld "
 		    "bytes, as configured", (long long)fc->fail_after);
+		/* Too late to answer: the core must not try. */
+		if (fc->fail_status != -1)
+			lnt_req_fail(r, (int)fc->fail_status, NAME ": failing "
+			    "with a status, as configured");
 		return LNT_MOD_ERROR;
 	}
 	st->seen += len;
@@ -276,6 +355,15 @@ static const lnt_mod_key_t keys[] = {
 	{ .name = NAME "_fail_after", .scopes = LNT_MOD_SITE | LNT_MOD_ROUTE,
 	  .parse = parse_fail_after, .def = "none",
 	  .help = "fail after passing this many bytes" },
+	{ .name = NAME "_fail_status", .scopes = LNT_MOD_SITE | LNT_MOD_ROUTE,
+	  .parse = parse_fail_status, .def = "none",
+	  .help = "status the failing filter answers with (too late)" },
+	{ .name = NAME "_header_fail", .scopes = LNT_MOD_SITE | LNT_MOD_ROUTE,
+	  .parse = parse_fail_status, .def = "none",
+	  .help = "status to answer with in HEADER_FILTER (ignored)" },
+	{ .name = NAME "_stretch", .scopes = LNT_MOD_SITE | LNT_MOD_ROUTE,
+	  .parse = parse_stretch, .def = "1",
+	  .help = "emit every byte this many times" },
 	{ .name = NULL }
 };
 
