@@ -184,7 +184,14 @@ conn_start(lnt_conn_t *c)
 		return;
 	}
 	lnt_timer_in(&c->timer, c->limits->client_header_timeout);
-	/* A client usually sends at once: try before the next epoll turn. */
+	/*
+	 * Fresh from accept(), the socket was just added to epoll, which
+	 * reports bytes already there in the next turn: reading now would
+	 * mostly cost an EAGAIN.  After a PROXY header its edge is spent,
+	 * and what followed the header may be waiting: read now.
+	 */
+	if (!c->listen->proxy_protocol)
+		return;
 	c->readable = true;
 	read_head(c);
 }
@@ -529,7 +536,7 @@ lnt_conn_respond(lnt_conn_t *c, int status, const char *why)
 	if (why != NULL)
 		lnt_conn_log(c, status >= 500 ? LNT_LOG_ERR : LNT_LOG_INFO,
 		    "%d: %s", status, why);
-	/* From inside a body filter, with the head out: no answer. */
+	/* From HEADER_FILTER or a body filter: too late to answer. */
 	if (lnt_bf_answer_too_late(c))
 		return;
 	release_handler(c);
@@ -888,6 +895,7 @@ read_head(lnt_conn_t *c)
 		parse_head(c);
 	while (c->state == LNT_CONN_HEAD) {
 		ssize_t n;
+		size_t room;
 
 		if (!c->readable)
 			return;
@@ -895,8 +903,8 @@ read_head(lnt_conn_t *c)
 			lnt_conn_close(c);
 			return;
 		}
-		n = lnt_io_recv(c->io, c->ev.fd, c->io_ctx, c->in->last,
-		    lnt_buf_room(c->in));
+		room = lnt_buf_room(c->in);
+		n = lnt_io_recv(c->io, c->ev.fd, c->io_ctx, c->in->last, room);
 		if (n > 0) {
 			if (c->req_start == 0) {
 				c->req_start = lnt_loop.now;
@@ -905,6 +913,16 @@ read_head(lnt_conn_t *c)
 				    c->limits->client_header_timeout);
 			}
 			c->in->last += n;
+			/*
+			 * A short read drained a plain socket: more bytes
+			 * bring a new edge, and an end of stream was told
+			 * as EPOLLRDHUP.  Saves a recv() per request, and
+			 * lets a Connection: close end without lingering.
+			 * (TLS may hold decrypted bytes back: not there.)
+			 */
+			if ((size_t)n < room && c->io == &lnt_io_plain &&
+			    !c->rdhup)
+				c->readable = false;
 			parse_head(c);
 			continue;
 		}
@@ -1078,6 +1096,8 @@ client_event(lnt_event_t *ev, uint32_t events)
 	events = lnt_io_events(c->io, c->io_ctx, events);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rdhup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = true;
 	switch (c->state) {

@@ -117,6 +117,7 @@ struct lnt_conn_s {
 	bool		 readable;
 	bool		 writable;
 	bool		 eof;		/* the client will send no more */
+	bool		 rdhup;		/* epoll told of its end of stream */
 	bool		 keepalive;	/* serve another request afterwards */
 	bool		 progress;
 	unsigned	 requests;	/* served on this connection */

@@ -513,7 +513,8 @@ lnt_reply_send(lnt_conn_t *c, lnt_reply_t *r)
 	int64_t len = r->fd != -1 ? (int64_t)r->left : (int64_t)r->body_len;
 	bool filtered;
 
-	/* lnt_req_respond() from inside a body filter: too late. */
+	/* lnt_req_redirect() from HEADER_FILTER or a body filter: too
+	 * late. */
 	if (lnt_bf_answer_too_late(c)) {
 		lnt_reply_free(r);
 		return;
