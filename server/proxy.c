@@ -745,6 +745,11 @@ take_response_head(lnt_conn_t *c)
 		bool keep = false;
 
 		u->resp_mode = LNT_RESP_PASS;
+		c->status = 101;
+		/* Modules may add fields; what follows is no HTTP body. */
+		lnt_bf_begin_head(c, false);
+		lnt_phase_run(c, LNT_PHASE_HEADER_FILTER);
+		(void)lnt_bf_end_head(c);
 		if (lnt_proxy_response_head(c, u->chead, &keep) == -1) {
 			fail(c, 502, "upstream response head too large");
 			return -1;

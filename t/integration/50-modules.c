@@ -40,6 +40,7 @@ modules_conf(const char *mods, const char *top)
 START_TEST(example_header_scopes)
 {
 	th_resp_t	*r;
+	th_conn_t	*c;
 	int		 port;
 
 	origin = th_origin_start(th_portn(2), "A");
@@ -59,6 +60,15 @@ START_TEST(example_header_scopes)
 	r = th_get(port, "/ret");
 	ck_assert_int_eq(r->status, 204);
 	ck_assert_pstr_eq(th_header(r, "X-Example"), "top");
+	/* So does a 101 before a tunnel. */
+	c = th_conn_open(port);
+	th_conn_sendf(c, "GET /upgrade HTTP/1.1\r\nHost: localhost\r\n"
+	    "Upgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+	r = th_conn_try_read(c, true, TH_IO_MS);
+	ck_assert_msg(r != NULL, "no answer to the upgrade: %s", th_error());
+	ck_assert_int_eq(r->status, 101);
+	ck_assert_pstr_eq(th_header(r, "X-Example"), "top");
+	th_conn_close(c);
 }
 END_TEST
 
