@@ -460,16 +460,8 @@ lnt_bf_send(lnt_conn_t *c, lnt_buf_t *head, size_t *sent)
 		n = lnt_io_sendv(c->io, c->ev.fd, c->io_ctx, iov, cnt);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			return 0;
-		}
-		if (n == -1) {
-			lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
-			    strerror(errno));
-			lnt_conn_close(c);
-			return -1;
-		}
+		if (n == -1)
+			return lnt_conn_write_stopped(c, n);
 		c->progress = true;
 		if (sent != NULL)
 			*sent += (size_t)n;

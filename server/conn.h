@@ -7,6 +7,8 @@
 #ifndef LNT_CONN_H
 #define LNT_CONN_H
 
+#include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core.h"
@@ -14,6 +16,7 @@
 #include "http_parse.h"
 #include "io.h"
 #include "lintel/module.h"
+#include "log.h"
 #include "req_arena.h"
 #include "upstream.h"
 #include "timer.h"
@@ -207,6 +210,28 @@ void	 lnt_conn_access_rec(lnt_conn_t *c, lnt_access_rec_t *rec);
 /* Log <fmt> at <level> with the connection's request context appended. */
 void	 lnt_conn_log(const lnt_conn_t *c, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * A write of response bytes to the client of <c> that stopped short: <n>
+ * is what the write returned, 0 or -1 with errno set to anything but
+ * EINTR (the caller retries that).  0 when it would block (EAGAIN:
+ * c->writable is cleared until EPOLLOUT), else -1 with the failure logged
+ * and <c> closed.  One place, so that every relay to the client (copied,
+ * filtered or spliced) stops and logs alike; inline, as it sits in their
+ * write loops.
+ */
+static inline int
+lnt_conn_write_stopped(lnt_conn_t *c, ssize_t n)
+{
+	if (n == -1 && errno == EAGAIN) {
+		c->writable = false;
+		return 0;
+	}
+	lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
+	    n == 0 ? "connection closed" : strerror(errno));
+	lnt_conn_close(c);
+	return -1;
+}
 
 /* Graceful stop: close idle connections, mark the rest to close. */
 void	 lnt_conn_drain_all(void);

@@ -592,16 +592,8 @@ write_client(lnt_conn_t *c)
 		n = lnt_io_sendv(c->io, c->ev.fd, c->io_ctx, iov, cnt);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			return 0;
-		}
-		if (n == -1) {
-			lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
-			    strerror(errno));
-			lnt_conn_close(c);
-			return -1;
-		}
+		if (n == -1)
+			return lnt_conn_write_stopped(c, n);
 		c->progress = true;
 		left = (size_t)n;
 		if (u->chead != NULL && lnt_buf_len(u->chead) > 0) {
@@ -853,6 +845,21 @@ keep_upstream(lnt_conn_t *c)
 	u->connected = false;
 }
 
+int
+lnt_proxy_upstream_ended(lnt_conn_t *c, int err)
+{
+	lnt_up_t *u = &c->up;
+
+	if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
+		u->resp_done = true;
+		return 1;
+	}
+	lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the response was "
+	    "complete", err ? strerror(err) : "closed the connection");
+	lnt_conn_close(c);
+	return -1;
+}
+
 /* A filter failed (logged): the head is out, so the client is closed. */
 static int
 filter_failed(lnt_conn_t *c)
@@ -917,15 +924,9 @@ relay_filtered(lnt_conn_t *c)
 		case 0:
 			return 0;
 		default:
-			if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
-				u->resp_done = true;
-				continue;
-			}
-			lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the "
-			    "response was complete", err ? strerror(err) :
-			    "closed the connection");
-			lnt_conn_close(c);
-			return -1;
+			if (lnt_proxy_upstream_ended(c, err) == -1)
+				return -1;
+			continue;
 		}
 	}
 }
@@ -987,19 +988,15 @@ relay_response(lnt_conn_t *c)
 		case 0:
 			return 0;
 		default:
-			if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
-				u->resp_done = true;
-				if (u->resp_mode == LNT_RESP_RECHUNK) {
-					u->sfx = last_chunk;
-					u->sfx_len = sizeof(last_chunk) - 1;
-				}
-				continue;
+			if (lnt_proxy_upstream_ended(c, err) == -1)
+				return -1;
+			/* A close-delimited body re-chunked for the client
+			 * ends with the last chunk. */
+			if (u->resp_mode == LNT_RESP_RECHUNK) {
+				u->sfx = last_chunk;
+				u->sfx_len = sizeof(last_chunk) - 1;
 			}
-			lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the "
-			    "response was complete", err ? strerror(err) :
-			    "closed the connection");
-			lnt_conn_close(c);
-			return -1;
+			continue;
 		}
 	}
 }

@@ -33,4 +33,12 @@ void	lnt_proxy_release(lnt_conn_t *c);
 int	lnt_proxy_request_head(lnt_conn_t *c, lnt_buf_t *b);
 int	lnt_proxy_response_head(lnt_conn_t *c, lnt_buf_t *b, bool *keep);
 
+/*
+ * For the copying, filtered and spliced relays alike: the upstream ended
+ * the response body (<err> 0: EOF) or failed with errno <err>.  1 when
+ * that ends a close-delimited body (u->resp_done set), else -1 with the
+ * truncation logged and <c> closed.
+ */
+int	lnt_proxy_upstream_ended(lnt_conn_t *c, int err);
+
 #endif /* LNT_PROXY_H */

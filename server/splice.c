@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "log.h"
+#include "proxy.h"
 #include "splice.h"
 
 #define PIPE_SIZE	(256 * 1024)	/* asked of F_SETPIPE_SZ */
@@ -105,14 +106,7 @@ drain_pipe(lnt_conn_t *c, lnt_pipe_t *p)
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			return 0;
-		}
-		lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
-		    n == 0 ? "connection closed" : strerror(errno));
-		lnt_conn_close(c);
-		return -1;
+		return lnt_conn_write_stopped(c, n);
 	}
 	return 1;
 }
@@ -159,25 +153,6 @@ fill_pipe(lnt_conn_t *c, lnt_pipe_t *p, int *err)
 }
 
 /*
- * The upstream ended the body (<err> 0: EOF) or failed: 1 when that ends a
- * close-delimited body, else -1 with the request failed and <c> closed.
- */
-static int
-upstream_ended(lnt_conn_t *c, int err)
-{
-	lnt_up_t *u = &c->up;
-
-	if (err == 0 && u->resp_body == LNT_BODY_CLOSE) {
-		u->resp_done = true;
-		return 1;
-	}
-	lnt_conn_log(c, LNT_LOG_ERR, "upstream %s before the response was "
-	    "complete", err ? strerror(err) : "closed the connection");
-	lnt_conn_close(c);
-	return -1;
-}
-
-/*
  * The response head, still in u->chead; with <more> (body bytes wait in
  * the pipe and are spliced right after) it is sent with MSG_MORE so that
  * head and first body bytes share a segment.  1 when it is all out, 0
@@ -202,14 +177,7 @@ send_head(lnt_conn_t *c, bool more)
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			return 0;
-		}
-		lnt_conn_log(c, LNT_LOG_INFO, "writing to client: %s",
-		    n == 0 ? "connection closed" : strerror(errno));
-		lnt_conn_close(c);
-		return -1;
+		return lnt_conn_write_stopped(c, n);
 	}
 	return 1;
 }
@@ -226,7 +194,8 @@ relay_head(lnt_conn_t *c)
 	int err;
 
 	if (u->pipe->len == 0 && !u->resp_done && u->readable &&
-	    fill_pipe(c, u->pipe, &err) == -1 && upstream_ended(c, err) == -1)
+	    fill_pipe(c, u->pipe, &err) == -1 &&
+	    lnt_proxy_upstream_ended(c, err) == -1)
 		return -1;
 	return send_head(c, u->pipe->len > 0);
 }
@@ -257,7 +226,7 @@ lnt_splice_relay(lnt_conn_t *c)
 		r = fill_pipe(c, p, &err);
 		if (r == 0)
 			return 0;
-		if (r == -1 && upstream_ended(c, err) == -1)
+		if (r == -1 && lnt_proxy_upstream_ended(c, err) == -1)
 			return -1;
 	}
 }

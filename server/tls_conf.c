@@ -308,6 +308,32 @@ member(const config_setting_t *s, const char *name)
 }
 
 /*
+ * The TLS 1.2 <ciphers> and TLS 1.3 <ciphersuites> of <ctx>; -1 after
+ * reporting at the key in <s>, the tls group.  Listeners and upstreams
+ * take the same two keys, and OpenSSL's refusals read alike for both.
+ */
+static int
+set_ciphers(lnt_cf_t *cf, const config_setting_t *s, SSL_CTX *ctx,
+    const char *ciphers, const char *ciphersuites)
+{
+	char buf[256];
+
+	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
+		    "cipher in \"%s\": %s", ciphers, lnt_tls_reason(buf,
+		    sizeof(buf)));
+		return -1;
+	}
+	if (SSL_CTX_set_ciphersuites(ctx, ciphersuites) != 1) {
+		lnt_conf_error(cf, member(s, "ciphersuites"), "ciphersuites: "
+		    "\"%s\": %s", ciphersuites, lnt_tls_reason(buf,
+		    sizeof(buf)));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A server context for <tls> with its versions, ciphers, groups, client
  * certificate settings and callbacks; NULL after reporting (at <s>, the
  * tls group) what OpenSSL refused.
@@ -343,18 +369,8 @@ server_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_site_t *tls)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_default_passwd_cb(ctx, no_password);
-	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1) {
-		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
-		    "cipher in \"%s\": %s", tls->ciphers, lnt_tls_reason(buf,
-		    sizeof(buf)));
+	if (set_ciphers(cf, s, ctx, tls->ciphers, tls->ciphersuites) == -1)
 		goto fail;
-	}
-	if (SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1) {
-		lnt_conf_error(cf, member(s, "ciphersuites"), "ciphersuites: "
-		    "\"%s\": %s", tls->ciphersuites, lnt_tls_reason(buf,
-		    sizeof(buf)));
-		goto fail;
-	}
 	if (SSL_CTX_set1_groups_list(ctx, tls->groups) != 1) {
 		lnt_conf_error(cf, member(s, "groups"), "groups: \"%s\": %s",
 		    tls->groups, lnt_tls_reason(buf, sizeof(buf)));
@@ -806,18 +822,8 @@ client_ctx(lnt_cf_t *cf, const config_setting_t *s, lnt_tls_upstream_t *tls)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(ctx, 1);
-	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1) {
-		lnt_conf_error(cf, member(s, "ciphers"), "ciphers: no usable "
-		    "cipher in \"%s\": %s", tls->ciphers, lnt_tls_reason(buf,
-		    sizeof(buf)));
+	if (set_ciphers(cf, s, ctx, tls->ciphers, tls->ciphersuites) == -1)
 		goto fail;
-	}
-	if (SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1) {
-		lnt_conf_error(cf, member(s, "ciphersuites"), "ciphersuites: "
-		    "\"%s\": %s", tls->ciphersuites, lnt_tls_reason(buf,
-		    sizeof(buf)));
-		goto fail;
-	}
 	if (tls->verify) {
 		if ((tls->ca != NULL ? SSL_CTX_load_verify_locations(ctx,
 		    tls->ca, NULL) : SSL_CTX_set_default_verify_paths(ctx)) !=
