@@ -81,7 +81,8 @@ int		 lnt_tls_request_fields(const lnt_conn_t *c, lnt_buf_t *b);
  * Session ticket keys (tls_ticket.c), shared by every process through
  * memory the master maps before forking.  lnt_tls_tickets_init() takes
  * the keys and schedule the previous master left in <fd> (which it
- * closes; a warning and new keys if they are unreadable), or with -1
+ * closes; a warning and new keys if they are unreadable, and <fd> left
+ * alone if it is not a sealed memory file), or with -1
  * creates the first key (0, or -1 with errno); lnt_tls_tickets_rotate()
  * is the master's clock: at <now> (monotonic ms) it makes a new key every
  * <period> ms, keeping the previous one for decryption, and returns when

@@ -502,6 +502,24 @@ ocsp_dates(ASN1_GENERALIZEDTIME *thisupd, ASN1_GENERALIZEDTIME *nextupd,
 }
 
 /*
+ * <x>'s certificate ID under <issuer>, hashed as <bs>'s first single
+ * response is: a responder answers in the hash the request used (RFC 6960
+ * 4.1.1), SHA-1 or another, and IDs of different hashes never match.
+ */
+static OCSP_CERTID *
+cert_id_like(OCSP_BASICRESP *bs, X509 *x, X509 *issuer)
+{
+	OCSP_SINGLERESP *single = OCSP_resp_get0(bs, 0);
+	ASN1_OBJECT *alg = NULL;
+	const EVP_MD *md = NULL;
+
+	if (single != NULL && OCSP_id_get0_info(NULL, &alg, NULL, NULL,
+	    (OCSP_CERTID *)(uintptr_t)OCSP_SINGLERESP_get0_id(single)) == 1)
+		md = EVP_get_digestbyobj(alg);
+	return OCSP_cert_to_id(md, x, issuer);	/* NULL md: SHA-1 */
+}
+
+/*
  * Check that the DER OCSP response <der> is a successful basic response
  * about <p->x>, signed by its issuer (which must follow it in its chain)
  * or a responder the issuer authorized, saying "good", and current; sets
@@ -536,7 +554,7 @@ check_ocsp(const unsigned char *der, size_t len, const pem_t *p,
 		msg = "no basic OCSP response in it";
 	} else if ((issuer = issuer_of(p)) == NULL) {
 		msg = "the certificate's issuer must follow it in its file";
-	} else if ((id = OCSP_cert_to_id(NULL, p->x, issuer)) == NULL ||
+	} else if ((id = cert_id_like(bs, p->x, issuer)) == NULL ||
 	    OCSP_resp_find_status(bs, id, &status, &rsn, NULL, &thisupd,
 	    &nextupd) != 1) {
 		msg = "it is not about this certificate";

@@ -47,11 +47,18 @@ typedef struct tshm {
  * neither forgets the sessions out there nor resets the schedule.
  */
 #define HANDOVER_MAGIC	0x6c6e746bu	/* "lntk" */
+/*
+ * How long the new master may take to start before it takes them: a
+ * descriptor and variable that outlived a downgrade to a binary that
+ * ignores them must not bring back keys long overdue.
+ */
+#define HANDOVER_MAX_AGE	(60 * 1000)	/* ms */
 
 typedef struct handover {
 	uint32_t	 magic;
 	uint32_t	 nkeys;		/* 1 or 2 */
 	int64_t		 left;		/* ms to the next rotation; -1: none */
+	int64_t		 made;		/* when exported (monotonic ms) */
 	tkey_t		 keys[2];
 } handover_t;
 
@@ -75,7 +82,8 @@ adopt_keys(int fd, lnt_msec_t now)
 	bool ok;
 
 	ok = pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-	    h.magic == HANDOVER_MAGIC && (h.nkeys == 1 || h.nkeys == 2);
+	    h.magic == HANDOVER_MAGIC && (h.nkeys == 1 || h.nkeys == 2) &&
+	    h.made <= now && now - h.made <= HANDOVER_MAX_AGE;
 	if (ok) {
 		memcpy(shm->keys, h.keys, sizeof(shm->keys));
 		shm->nkeys = h.nkeys;
@@ -84,6 +92,20 @@ adopt_keys(int fd, lnt_msec_t now)
 	}
 	OPENSSL_cleanse(&h, sizeof(h));
 	return ok;
+}
+
+/*
+ * Whether <fd> is a memory file sealed as lnt_tls_tickets_export() seals
+ * it: anything else (a variable left over by an older binary, now naming
+ * a socket of ours) is not read, and not closed.
+ */
+static bool
+sealed_handover(int fd)
+{
+	int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	return seals != -1 && (seals & want) == want;
 }
 
 int
@@ -103,6 +125,12 @@ lnt_tls_tickets_init(int fd)
 	/* Keys that leak into a core file break every resumed session. */
 	(void)madvise(p, sizeof(*shm), MADV_DONTDUMP);
 	shm = p;
+	if (fd != -1 && !sealed_handover(fd)) {
+		lnt_log(LNT_LOG_WARN, "ignoring %s: descriptor %d is not the "
+		    "sealed memory file of a previous master", LNT_TICKETS_ENV,
+		    fd);
+		fd = -1;
+	}
 	if (fd != -1) {
 		bool ok = adopt_keys(fd, lnt_now_mono());
 
@@ -113,8 +141,8 @@ lnt_tls_tickets_init(int fd)
 			return 0;
 		}
 		lnt_log(LNT_LOG_WARN, "the session ticket keys passed by the "
-		    "previous master are unreadable: new keys, so clients "
-		    "make full handshakes once");
+		    "previous master are unreadable or stale: new keys, so "
+		    "clients make full handshakes once");
 	}
 	if (new_key(&shm->keys[0]) == -1) {
 		munmap(p, sizeof(*shm));
@@ -169,9 +197,14 @@ read_keys(tshm_t *out)
 			continue;
 		memcpy(out, shm, sizeof(*out));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&shm->seq, __ATOMIC_RELAXED) == seq)
-			return out->nkeys >= 1 && out->nkeys <= 2;
+		if (__atomic_load_n(&shm->seq, __ATOMIC_RELAXED) == seq) {
+			if (out->nkeys >= 1 && out->nkeys <= 2)
+				return true;
+			break;
+		}
 	}
+	/* A torn copy holds key bytes too; callers give up on it. */
+	OPENSSL_cleanse(out, sizeof(*out));
 	return false;
 }
 
@@ -197,6 +230,8 @@ lnt_tls_tickets_export(lnt_msec_t now)
 	memcpy(h.keys, cur.keys, sizeof(h.keys));
 	OPENSSL_cleanse(&cur, sizeof(cur));
 	h.left = due == 0 ? -1 : due > now ? (int64_t)(due - now) : 0;
+	/* The real clock, not <now>: CLOCK_MONOTONIC is the same after exec. */
+	h.made = lnt_now_mono();
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {

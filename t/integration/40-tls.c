@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -742,6 +743,29 @@ s_client(int port, const char *args)
 	return out;
 }
 
+/* Whether process <pid> has the ticket keys' memory file open. */
+static bool
+holds_key_file(pid_t pid)
+{
+	char link[256], *dir = th_printf("/proc/%d/fd", (int)pid);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	bool found = false;
+	ssize_t n;
+
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	while (!found && (e = readdir(d)) != NULL) {
+		n = readlink(th_printf("%s/%s", dir, e->d_name), link,
+		    sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strstr(link, "lintel-ticket-keys") != NULL;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 START_TEST(upgrade_keeps_ticket_keys)
 {
 	pid_t		 old, new = -1, kids[16];
@@ -782,6 +806,12 @@ START_TEST(upgrade_keeps_ticket_keys)
 		th_nap();
 	ck_assert_msg(th_children(new, kids, TH_NELEM(kids)) >= 3,
 	    "the new master has no workers");
+	/* The keys' descriptor stays in no process, old or new. */
+	ck_assert_msg(!holds_key_file(old), "the old master kept the keys' fd");
+	ck_assert_msg(!holds_key_file(new), "the new master kept the keys' fd");
+	for (size_t i = 0; i < th_children(new, kids, TH_NELEM(kids)); i++)
+		ck_assert_msg(!holds_key_file(kids[i]), "child %d of the new "
+		    "master holds the keys' fd", (int)kids[i]);
 	th_signal(SIGWINCH);
 	th_signal(SIGQUIT);
 	st = th_wait_master_exit(TH_STOP_MS);
@@ -1213,6 +1243,58 @@ write_stale_ocsp(const char *name)
 	X509_free(cert);
 }
 
+/*
+ * Write to <name> a response about a.crt saying <status>, made <this_days>
+ * from now, with a nextUpdate a day later unless <no_next>, signed by the
+ * certificate <signer> with <key> (files of the test dir); its certificate
+ * ID hashed with <id_md> (NULL: SHA-1).
+ */
+static void
+write_ocsp(const char *name, int status, long this_days, bool no_next,
+    const char *signer, const char *key_file, const EVP_MD *id_md)
+{
+	X509		*cert = read_pem("a.crt", false);
+	X509		*ca = read_pem("ca.pem", false);
+	X509		*rsigner = read_pem(signer, false);
+	EVP_PKEY	*key = read_pem(key_file, true);
+	OCSP_BASICRESP	*bs = OCSP_BASICRESP_new();
+	OCSP_CERTID	*id = OCSP_cert_to_id(id_md, cert, ca);
+	OCSP_RESPONSE	*resp;
+	ASN1_TIME	*thisupd = X509_gmtime_adj(NULL, this_days * 86400);
+	ASN1_TIME	*nextupd = no_next ? NULL :
+			    X509_gmtime_adj(NULL, (this_days + 1) * 86400);
+	ASN1_TIME	*revoked = X509_gmtime_adj(NULL, -86400);
+	unsigned char	*der = NULL;
+	FILE		*f;
+	int		 len;
+
+	ck_assert_ptr_nonnull(id);
+	ck_assert_ptr_nonnull(OCSP_basic_add1_status(bs, id, status,
+	    status == V_OCSP_CERTSTATUS_REVOKED ?
+	    OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0,
+	    status == V_OCSP_CERTSTATUS_REVOKED ? revoked : NULL, thisupd,
+	    nextupd));
+	ck_assert_int_eq(OCSP_basic_sign(bs, rsigner, key, EVP_sha256(), NULL,
+	    0), 1);
+	resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_int_gt(len = i2d_OCSP_RESPONSE(resp, &der), 0);
+	ck_assert_ptr_nonnull(f = fopen(th_path(name), "wb"));
+	ck_assert_uint_eq(fwrite(der, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(resp);
+	OCSP_BASICRESP_free(bs);
+	OCSP_CERTID_free(id);
+	ASN1_TIME_free(thisupd);
+	ASN1_TIME_free(nextupd);
+	ASN1_TIME_free(revoked);
+	EVP_PKEY_free(key);
+	X509_free(rsigner);
+	X509_free(ca);
+	X509_free(cert);
+}
+
 /* a.pem with the OCSP response <file> of the test dir. */
 #define WITH_OCSP(file) \
 	"{ cert = \"@TMPDIR@/a.pem\"; key = \"@TMPDIR@/a.key\"; " \
@@ -1241,6 +1323,67 @@ START_TEST(ocsp_response_errors)
 	    "ocsp_response: @TMPDIR@/none.ocsp: cannot read: No such file");
 	assert_cert_error(WITH_OCSP("a.pem"), "bad.conf:5: ocsp_response: "
 	    "@TMPDIR@/a.pem: not a DER OCSP response");
+}
+END_TEST
+
+/* lintel -t takes the certificate entry <entry>. */
+#define assert_cert_ok(entry) assert_cert_ok_at(__LINE__, entry)
+static void
+assert_cert_ok_at(int line, const char *entry)
+{
+	const char	*conf;
+	char		*out, *err;
+	int		 rc;
+
+	conf = th_conf_file("good.conf", th_printf(TLS_BASE UPS
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@ tls\";\n"
+	    "  tls = { certificates = ( %s ); }; " ROUTE_ORIGIN " } );\n",
+	    entry));
+	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
+	ck_assert_msg(rc == 0, "line %d: lintel -t exited %d:\n%s", line, rc,
+	    err);
+}
+
+/* What a response says, and who signs it, decides whether it loads. */
+START_TEST(ocsp_response_status_and_signer)
+{
+	make_pki();
+	/* b.crt: from the same CA, but not authorized to sign for it. */
+	sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	    "-keyout resp.key -out resp.csr -subj /CN=responder -addext "
+	    "extendedKeyUsage=OCSPSigning 2>/dev/null && openssl ca -batch "
+	    "-config ca.cnf -cert ca.pem -keyfile ca.key -in resp.csr "
+	    "-out resp.crt -notext -days 2 2>/dev/null");
+	write_ocsp("revoked.ocsp", V_OCSP_CERTSTATUS_REVOKED, 0, false,
+	    "ca.pem", "ca.key", NULL);
+	write_ocsp("unknown.ocsp", V_OCSP_CERTSTATUS_UNKNOWN, 0, false,
+	    "ca.pem", "ca.key", NULL);
+	write_ocsp("ahead.ocsp", V_OCSP_CERTSTATUS_GOOD, 1, false,
+	    "ca.pem", "ca.key", NULL);
+	write_ocsp("noeku.ocsp", V_OCSP_CERTSTATUS_GOOD, 0, false,
+	    "b.crt", "b.key", NULL);
+	write_ocsp("delegated.ocsp", V_OCSP_CERTSTATUS_GOOD, 0, false,
+	    "resp.crt", "resp.key", NULL);
+	write_ocsp("nonext.ocsp", V_OCSP_CERTSTATUS_GOOD, 0, true,
+	    "ca.pem", "ca.key", NULL);
+	/* A responder answers in the hash the request used (RFC 6960 4.1.1). */
+	write_ocsp("sha256id.ocsp", V_OCSP_CERTSTATUS_GOOD, 0, false,
+	    "ca.pem", "ca.key", EVP_sha256());
+	assert_cert_error(WITH_OCSP("revoked.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/revoked.ocsp: it says the certificate "
+	    "is revoked");
+	assert_cert_error(WITH_OCSP("unknown.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/unknown.ocsp: it says the certificate "
+	    "is unknown");
+	assert_cert_error(WITH_OCSP("ahead.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/ahead.ocsp: its dates are not valid now");
+	assert_cert_error(WITH_OCSP("noeku.ocsp"), "bad.conf:5: "
+	    "ocsp_response: @TMPDIR@/noeku.ocsp: it is not signed by the "
+	    "certificate's issuer or a responder the issuer authorized");
+	/* RFC 6960 4.2.2.2, and a response without nextUpdate (nginx too). */
+	assert_cert_ok(WITH_OCSP("delegated.ocsp"));
+	assert_cert_ok(WITH_OCSP("nonext.ocsp"));
+	assert_cert_ok(WITH_OCSP("sha256id.ocsp"));
 }
 END_TEST
 
@@ -1524,6 +1667,7 @@ main(void)
 	TH_TEST(s, reload_swaps_certificate_under_load);
 	TH_TEST(s, certificate_errors);
 	TH_TEST(s, ocsp_response_errors);
+	TH_TEST(s, ocsp_response_status_and_signer);
 	TH_TEST(s, tls_upstreams);
 	TH_TEST(s, tls_upstream_versions_and_ciphers);
 	TH_TEST(s, non_tls_clients_are_dropped);

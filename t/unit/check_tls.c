@@ -604,8 +604,91 @@ START_TEST(ticket_keys_handed_over)
 	ck_assert_int_eq(as_new_master(fd), 0);
 	ck_assert_uint_eq(shm->nkeys, 1);
 	ck_assert_int_eq(open_ticket(ssl, n2, iv2, t2, l2, NULL), 0);
+	close(fd);
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
+}
+END_TEST
+
+/* A key past due when handed over is replaced at the first rotation. */
+START_TEST(ticket_keys_overdue_handover)
+{
+	SSL_CTX *ctx = tls12_ctx();
+	SSL *ssl = SSL_new(ctx);
+	unsigned char n1[16], iv1[16], t1[64];
+	lnt_msec_t now;
+	int fd, l1;
+
+	ck_assert_int_eq(lnt_tls_tickets_init(-1), 0);
+	ck_assert_int_eq(lnt_tls_tickets_rotate(0, 1000), 1000);
+	ck_assert_int_eq(seal(ssl, n1, iv1, "old", t1, &l1), 1);
+	/* The old master's timer had not fired yet: 500 ms overdue. */
+	ck_assert_int_ne(fd = lnt_tls_tickets_export(1500), -1);
+	ck_assert_int_eq(as_new_master(fd), 0);
+	ck_assert_uint_eq(shm->nkeys, 1);
+	now = lnt_now_mono();
+	ck_assert_int_eq(lnt_tls_tickets_rotate(now, 1000), now + 1000);
+	ck_assert_uint_eq(shm->nkeys, 2);
+	/* The overdue key only decrypts now, and asks for a new ticket. */
+	ck_assert_int_eq(open_ticket(ssl, n1, iv1, t1, l1, NULL), 2);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
+/*
+ * A descriptor that is not a sealed memory file (a stale or hand-set
+ * variable naming some other open file) is neither read nor closed.
+ */
+START_TEST(ticket_keys_foreign_descriptor)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "0123456789abcdef0123456789abcdef",
+	    32), 32);
+	ck_assert_int_eq(as_new_master(p[0]), 0);
+	ck_assert_int_ne(fcntl(p[0], F_GETFD), -1);	/* still open */
+	ck_assert_uint_eq(shm->nkeys, 1);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* A sealed memory file holding <h>, as an old master leaves it. */
+static int
+handover_file(const handover_t *h)
+{
+	int fd = memfd_create("old", MFD_ALLOW_SEALING);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(pwrite(fd, h, sizeof(*h), 0), (ssize_t)sizeof(*h));
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL), 0);
+	return fd;
+}
+
+/*
+ * Keys exported long ago (the variable and descriptor survived a
+ * downgrade to a binary that ignores them, then an upgrade) are not
+ * taken: they would seal new tickets long after they were due to go.
+ */
+START_TEST(ticket_keys_stale_handover)
+{
+	handover_t h = { .magic = HANDOVER_MAGIC, .nkeys = 1, .left = 500 };
+
+	memset(h.keys[0].name, 'k', sizeof(h.keys[0].name));
+	h.made = lnt_now_mono();
+	ck_assert_int_eq(as_new_master(handover_file(&h)), 0);
+	ck_assert_int_eq(memcmp(shm->keys[0].name, h.keys[0].name, 16), 0);
+	h.made = lnt_now_mono() - 3600 * 1000;
+	ck_assert_int_eq(as_new_master(handover_file(&h)), 0);
+	ck_assert_int_ne(memcmp(shm->keys[0].name, h.keys[0].name, 16), 0);
+	ck_assert_uint_eq(shm->nkeys, 1);
+	/* Nor keys from the future (another boot's clock). */
+	h.made = lnt_now_mono() + 3600 * 1000;
+	ck_assert_int_eq(as_new_master(handover_file(&h)), 0);
+	ck_assert_int_ne(memcmp(shm->keys[0].name, h.keys[0].name, 16), 0);
 }
 END_TEST
 
@@ -706,6 +789,9 @@ main(void)
 	tcase_add_test(tc, ticket_keys_rotate);
 	tcase_add_test(tc, ticket_keys_shared_with_children);
 	tcase_add_test(tc, ticket_keys_handed_over);
+	tcase_add_test(tc, ticket_keys_overdue_handover);
+	tcase_add_test(tc, ticket_keys_foreign_descriptor);
+	tcase_add_test(tc, ticket_keys_stale_handover);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_test(tc, sni_extension);
