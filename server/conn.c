@@ -121,6 +121,11 @@ start_request(lnt_conn_t *c)
 	c->body_sent = 0;
 	c->bytes_in = 0;
 	c->req_start = 0;
+	/* lnt_proxy_start() zeroes the upstream side of a proxied request;
+	 * one answered by lintel must not log the previous one's. */
+	c->up.addr[0] = '\0';
+	c->up.resp.status = 0;
+	c->up.server = NULL;
 	lnt_http_msg_init(&c->req, false);
 }
 
@@ -377,14 +382,25 @@ lnt_conn_close(lnt_conn_t *c)
 void
 lnt_conn_reap(void)
 {
+	lnt_conn_t *queued = NULL;
+
 	while (reap_list != NULL) {
 		lnt_conn_t *c = reap_list;
 
 		reap_list = c->next;
+		/* Posted in this turn's deferred events for the next turn:
+		 * reused now, its link in that queue would be zeroed by
+		 * conn_alloc() and the queue cut.  Freed after it ran. */
+		if (c->ev.posted) {
+			c->next = queued;
+			queued = c;
+			continue;
+		}
 		c->magic = 0;
 		c->next = free_conns;
 		free_conns = c;
 	}
+	reap_list = queued;
 }
 
 size_t
@@ -889,6 +905,8 @@ parse_head(lnt_conn_t *c)
 static void
 read_head(lnt_conn_t *c)
 {
+	unsigned served = c->requests;
+
 	/* Bytes left by the previous request (pipelining) come first. */
 	if (c->in != NULL && lnt_buf_len(c->in) > 0 && !c->req.started &&
 	    c->req.scan == 0)
@@ -898,6 +916,15 @@ read_head(lnt_conn_t *c)
 		size_t room;
 
 		if (!c->readable)
+			return;
+		/*
+		 * A request was answered at once and the next one waits in
+		 * c->in: lnt_conn_request_done() posted it.  Reading first
+		 * could meet the client's end of stream and close with it
+		 * unanswered.
+		 */
+		if (c->requests != served && c->in != NULL &&
+		    lnt_buf_len(c->in) > 0)
 			return;
 		if (ensure_in(c) == -1) {
 			lnt_conn_close(c);

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "th.h"
 
@@ -308,6 +309,88 @@ START_TEST(no_route_404)
 }
 END_TEST
 
+/*
+ * Pipelined requests that lintel answers at once (404: no route), sent
+ * with the client's end of stream: every one is answered before the
+ * close.  The first goes to the origin, so the others are taken up after
+ * it, from the loop's deferred events.
+ */
+START_TEST(pipelined_404_then_half_close)
+{
+	th_conn_t	*c;
+	th_resp_t	*r;
+	int		 port;
+
+	origin = th_origin_start(th_portn(2), "A");
+	th_start(th_conf(TH_BASE
+	    "upstreams = ( { name = \"origin\";\n"
+	    "  servers = ( { address = \"127.0.0.1:@PORT_2@\"; } ); } );\n"
+	    "sites = ( { listen = [ \"127.0.0.1:@PORT_1@\" ];\n"
+	    "  routes = ( { path = \"/app/\"; upstream = \"origin\"; } ); "
+	    "} );\n"));
+	port = th_portn(1);
+
+	c = th_conn_open(port);
+	th_conn_sendf(c, "GET /app/x HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    "GET /c HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	ck_assert_int_eq(shutdown(th_conn_fd(c), SHUT_WR), 0);
+	r = th_conn_read(c);
+	ck_assert_int_eq(r->status, 404);
+	ck_assert_pstr_eq(th_header(r, "X-Origin-Id"), "A");
+	for (int i = 0; i < 3; i++) {
+		r = th_conn_read(c);
+		ck_assert_int_eq(r->status, 404);
+		ck_assert_msg(th_header(r, "X-Origin-Id") == NULL,
+		    "pipelined request %d went to the origin", i + 2);
+	}
+	ck_assert_msg(th_conn_closed(c, TH_IO_MS), "open after the last");
+	th_conn_close(c);
+}
+END_TEST
+
+/*
+ * On a keep-alive connection, a request lintel answers itself after a
+ * proxied one has no upstream of its own in the access log.
+ */
+START_TEST(keepalive_local_answer_no_upstream)
+{
+	const char	*line;
+	th_conn_t	*c;
+	th_resp_t	*r;
+	int		 port;
+
+	origin = th_origin_start(th_portn(2), "A");
+	th_start(th_conf(TH_BASE
+	    "access_log = { path = \"@TMPDIR@/access.log\";\n"
+	    "  format = \"$request $status up=$upstream_addr "
+	    "ups=$upstream_status\"; };\n"
+	    "upstreams = ( { name = \"origin\";\n"
+	    "  servers = ( { address = \"127.0.0.1:@PORT_2@\"; } ); } );\n"
+	    "sites = ( { listen = [ \"127.0.0.1:@PORT_1@\" ];\n"
+	    "  routes = ( { path = \"/app/\"; upstream = \"origin\"; } ); "
+	    "} );\n"));
+	port = th_portn(1);
+
+	c = th_conn_open(port);
+	th_conn_sendf(c, "GET /app/x HTTP/1.1\r\nHost: localhost\r\n"
+	    "\r\n");
+	r = th_conn_read(c);
+	ck_assert_pstr_eq(th_header(r, "X-Origin-Id"), "A");
+	th_conn_sendf(c, "GET /elsewhere HTTP/1.1\r\nHost: localhost\r\n"
+	    "Connection: close\r\n\r\n");
+	r = th_conn_read(c);
+	ck_assert_int_eq(r->status, 404);
+	th_conn_close(c);
+	line = th_wait_file_line(th_path("access.log"), "/elsewhere",
+	    TH_IO_MS);
+	ck_assert_msg(line != NULL, "no access log line for /elsewhere");
+	ck_assert_msg(th_match(line, " 404 up=- ups=-$"),
+	    "the upstream of the previous request logged: %s", line);
+}
+END_TEST
+
 START_TEST(refused_upstream_502)
 {
 	th_resp_t	*r;
@@ -392,6 +475,8 @@ main(void)
 	TH_TEST(s, keepalive);
 	TH_TEST(s, http10_client);
 	TH_TEST(s, no_route_404);
+	TH_TEST(s, pipelined_404_then_half_close);
+	TH_TEST(s, keepalive_local_answer_no_upstream);
 	TH_TEST(s, refused_upstream_502);
 	TH_TEST(s, access_log_combined);
 	TH_TEST(s, access_log_json);
