@@ -329,7 +329,9 @@ run_from(lnt_conn_t *c, lnt_bf_t *bf, size_t from, const void *data,
 	mconf = filter_mconf(c);
 	saved = bf->cur;
 	bf->cur = i;
+	lnt_conn_hook_enter(c);
 	rc = k->body(c, mconf ? mconf[k->mod] : NULL, data, len, last);
+	lnt_conn_hook_leave(c);
 	bf->cur = saved;
 	if (bf->failed)
 		return -1;

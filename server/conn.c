@@ -322,15 +322,29 @@ release_handler(lnt_conn_t *c)
 
 /*
  * The request's module memory goes, after its cleanups ran (they may still
- * look at their ctx and variables).
+ * look at their ctx and variables); not under a handler that is still
+ * running (lnt_conn_hook_leave does it then).
  */
 static void
 end_request_memory(lnt_conn_t *c)
 {
+	if (c->hook_depth > 0) {
+		c->memory_pending = true;
+		return;
+	}
 	lnt_arena_clear(&c->arena);
 	c->mctx = NULL;
 	c->setvars = NULL;
 	c->req_ops = NULL;
+}
+
+void
+lnt_conn_hook_leave(lnt_conn_t *c)
+{
+	if (--c->hook_depth == 0 && c->memory_pending) {
+		c->memory_pending = false;
+		end_request_memory(c);
+	}
 }
 
 void

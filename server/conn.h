@@ -156,6 +156,9 @@ struct lnt_conn_s {
 	size_t		 hook_next;	/* its next handler (index) */
 	bool		 resume_pending; /* lnt_req_resume() posted */
 	bool		 in_handler;	/* a suspendable phase's handler runs */
+	unsigned	 hook_depth;	/* module handlers running now */
+	bool		 memory_pending; /* the request's memory goes when
+					   they have returned */
 	lnt_mod_rc_t	 resume_rc;	/* what it was given */
 	/* For the access log. */
 	lnt_msec_t	 req_start;	/* monotonic */
@@ -200,6 +203,18 @@ void	 lnt_conn_request_done(lnt_conn_t *c);
  * is not suspended.
  */
 void	 lnt_conn_resume(lnt_conn_t *c, lnt_mod_rc_t rc);
+
+/*
+ * Around each call of a module handler: a handler that answers at once
+ * ends its request before it returns, and the request's memory (arena,
+ * ctx, variables, cleanups) must outlive the call.
+ */
+static inline void
+lnt_conn_hook_enter(lnt_conn_t *c)
+{
+	c->hook_depth++;
+}
+void	 lnt_conn_hook_leave(lnt_conn_t *c);
 
 /* Close <c> now (reset-free: no lingering), freeing it at end of turn. */
 void	 lnt_conn_close(lnt_conn_t *c);

@@ -469,8 +469,11 @@ lnt_phase_run_from(lnt_conn_t *c, lnt_phase_t phase, size_t *next)
 		    c->route->mconf : c->site != NULL ? c->site->mconf : NULL;
 	for (size_t i = *next; i < h->n[phase]; i++) {
 		const lnt_hook_t *k = &h->v[phase][i];
-		lnt_mod_rc_t rc = k->handler(c, mconf ? mconf[k->mod] : NULL);
+		lnt_mod_rc_t rc;
 
+		lnt_conn_hook_enter(c);
+		rc = k->handler(c, mconf ? mconf[k->mod] : NULL);
+		lnt_conn_hook_leave(c);
 		*next = i + 1;
 		if (rc != LNT_MOD_CONTINUE)
 			return rc;

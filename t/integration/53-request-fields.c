@@ -48,6 +48,8 @@ reqhdr_start(void)
 	    "                 \"add X-D: first\", \"set X-D: second\",\n"
 	    "                 \"set Content-Length: 5\", \"add Host: x\",\n"
 	    "                 \"set Bad Name: x\" ); },\n"
+	    "    { path = \"/answer\"; upstream = \"o\";\n"
+	    "      reqhdr_answer = true; },\n"
 	    "    { path = \"/\"; upstream = \"o\"; } ); } );\n"));
 }
 
@@ -138,6 +140,26 @@ START_TEST(keepalive_requests_do_not_share_changes)
 }
 END_TEST
 
+START_TEST(request_memory_outlives_an_answering_handler)
+{
+	th_resp_t *r;
+	const char *log, *after, *cleanup;
+
+	reqhdr_start();
+	r = th_get(th_portn(1), "/answer");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body, "answered\n");
+	after = th_log_line("reqhdr: after the answer: ctx kept, tag answered");
+	ck_assert_ptr_nonnull(after);
+	th_log_line("reqhdr: cleanup of answered");
+	/* The cleanup runs once the handler has returned, not under it. */
+	log = th_read_file(th_path("error.log"));
+	after = strstr(log, "reqhdr: after the answer");
+	cleanup = strstr(log, "reqhdr: cleanup of answered");
+	ck_assert(after != NULL && cleanup != NULL && after < cleanup);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -146,5 +168,6 @@ main(void)
 	TH_TEST(s, upstream_gets_the_changes);
 	TH_TEST(s, module_reads_the_changes);
 	TH_TEST(s, keepalive_requests_do_not_share_changes);
+	TH_TEST(s, request_memory_outlives_an_answering_handler);
 	return th_run(s);
 }

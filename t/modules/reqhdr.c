@@ -5,7 +5,8 @@
  * changes the request in ACCESS.  The response then tells what the module
  * saw afterwards: X-Reqhdr-Seen lists every value of each changed name as
  * lnt_req_header_nth gives it ("name=v1|v2;"), X-Reqhdr-Refused the changes
- * lintel refused.
+ * lintel refused.  `reqhdr_answer = true;` makes ACCESS answer at once and
+ * then log whether its request state outlived the answer, as it must.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ typedef struct reqhdr_op_s {
 typedef struct reqhdr_conf_s {
 	reqhdr_op_t	*ops;
 	int		 nops;
+	bool		 answer;
 } reqhdr_conf_t;
 
 typedef struct reqhdr_ctx_s {
@@ -83,6 +85,42 @@ parse_reqhdr(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
 	return 0;
 }
 
+static int
+parse_answer(lnt_mod_cf_t *cf, const lnt_setting_t *s, unsigned scope,
+    void *conf)
+{
+	reqhdr_conf_t *rc = conf;
+
+	if (lnt_setting_bool(s, &rc->answer) == -1) {
+		lnt_cf_error(cf, s, "reqhdr_answer: expected true or false");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+log_cleanup(void *data)
+{
+	lnt_mod_log(LNT_MOD_LOG_NOTICE, "reqhdr: cleanup of %s", (char *)data);
+}
+
+/* Answer, then look at what the request held: it must still be there. */
+static lnt_mod_rc_t
+answer_then_look(lnt_req_t *r)
+{
+	char *tag = lnt_req_alloc(r, 16);
+
+	if (tag == NULL || lnt_req_set_ctx(r, &lnt_module_reqhdr, tag) == -1 ||
+	    lnt_req_cleanup_add(r, log_cleanup, tag) == -1)
+		return LNT_MOD_ERROR;
+	strcpy(tag, "answered");
+	lnt_req_respond(r, 200, "text/plain", "answered\n", 9);
+	lnt_mod_log(LNT_MOD_LOG_NOTICE, "reqhdr: after the answer: ctx %s, "
+	    "tag %s", lnt_req_ctx(r, &lnt_module_reqhdr) == tag ? "kept" :
+	    "lost", tag);
+	return LNT_MOD_DONE;
+}
+
 static void *
 create_conf(unsigned scope)
 {
@@ -130,6 +168,8 @@ change(lnt_req_t *r, void *conf)
 	const reqhdr_conf_t *rc = conf;
 	reqhdr_ctx_t *ctx;
 
+	if (rc != NULL && rc->answer)
+		return answer_then_look(r);
 	if (rc == NULL || rc->nops == 0)
 		return LNT_MOD_CONTINUE;
 	if ((ctx = lnt_req_alloc(r, sizeof(*ctx))) == NULL ||
@@ -168,6 +208,9 @@ report(lnt_req_t *r, void *conf)
 static const lnt_mod_key_t keys[] = {
 	{ .name = "reqhdr", .scopes = LNT_MOD_ROUTE, .parse = parse_reqhdr,
 	  .def = "none", .help = "request field changes" },
+	{ .name = "reqhdr_answer", .scopes = LNT_MOD_ROUTE,
+	  .parse = parse_answer, .def = "false",
+	  .help = "answer in ACCESS, then check the request state" },
 	{ .name = NULL }
 };
 
