@@ -108,15 +108,18 @@ log_cleanup(void *data)
 static lnt_mod_rc_t
 answer_then_look(lnt_req_t *r)
 {
-	char *tag = lnt_req_alloc(r, 16);
+	reqhdr_ctx_t *ctx = lnt_req_alloc(r, sizeof(*ctx));
+	char *tag;
 
-	if (tag == NULL || lnt_req_set_ctx(r, &lnt_module_reqhdr, tag) == -1 ||
-	    lnt_req_cleanup_add(r, log_cleanup, tag) == -1)
+	/* The ctx is the one report() reads: its "seen" holds the tag. */
+	if (ctx == NULL || lnt_req_set_ctx(r, &lnt_module_reqhdr, ctx) == -1 ||
+	    lnt_req_cleanup_add(r, log_cleanup, ctx->seen) == -1)
 		return LNT_MOD_ERROR;
+	tag = ctx->seen;
 	strcpy(tag, "answered");
 	lnt_req_respond(r, 200, "text/plain", "answered\n", 9);
 	lnt_mod_log(LNT_MOD_LOG_NOTICE, "reqhdr: after the answer: ctx %s, "
-	    "tag %s", lnt_req_ctx(r, &lnt_module_reqhdr) == tag ? "kept" :
+	    "tag %s", lnt_req_ctx(r, &lnt_module_reqhdr) == ctx ? "kept" :
 	    "lost", tag);
 	return LNT_MOD_DONE;
 }
