@@ -919,31 +919,6 @@ sample_rss(pid_t pid, long *max_kb)
 		*max_kb = kb;
 }
 
-/* The only worker of <master>: its child that the log does not name as the
- * helper. */
-static pid_t
-worker_pid(pid_t master)
-{
-	const char	*line, *p;
-	pid_t		 kids[8], worker = -1;
-	size_t		 n, i;
-	int		 helper;
-
-	line = th_wait_file_line(th_path("error.log"), "#helper: ",
-	    TH_START_MS);
-	ck_assert_msg(line != NULL && (p = strstr(line, "] ")) != NULL &&
-	    sscanf(p + 2, "%d#", &helper) == 1, "no helper in the log");
-	n = th_children(master, kids, TH_NELEM(kids));
-	for (i = 0; i < n; i++) {
-		if (kids[i] == helper)
-			continue;
-		ck_assert_msg(worker == -1, "more than one worker");
-		worker = kids[i];
-	}
-	ck_assert_msg(worker > 0, "no worker among %zu children", n);
-	return worker;
-}
-
 /* GET /bulk/<len> read as it comes, checked, sampling <worker>'s RSS. */
 static void
 download(int port, uint64_t len, pid_t worker, long *max_kb)
@@ -1026,7 +1001,7 @@ START_TEST(bounded_memory)
 	master = th_start(th_conf(BASE_1W UPSTREAM("")
 	    SITE("max_body_size = 0;")));
 	port = th_portn(1);
-	worker = worker_pid(master);
+	worker = th_worker(master);
 
 	/* Warm up: the buffers and pipes a transfer uses now exist. */
 	max_kb = 0;

@@ -1202,48 +1202,6 @@ read_pem(const char *name, bool key)
 }
 
 /*
- * Write <name>: an OCSP response from the test CA saying a.crt is good,
- * signed properly, but whose nextUpdate was yesterday (the openssl CLI
- * makes only fresh ones).
- */
-static void
-write_stale_ocsp(const char *name)
-{
-	X509		*cert = read_pem("a.crt", false);
-	X509		*ca = read_pem("ca.pem", false);
-	EVP_PKEY	*key = read_pem("ca.key", true);
-	OCSP_BASICRESP	*bs = OCSP_BASICRESP_new();
-	OCSP_CERTID	*id = OCSP_cert_to_id(NULL, cert, ca);
-	OCSP_RESPONSE	*resp;
-	ASN1_TIME	*thisupd = X509_gmtime_adj(NULL, -2 * 86400);
-	ASN1_TIME	*nextupd = X509_gmtime_adj(NULL, -86400);
-	unsigned char	*der = NULL;
-	FILE		*f;
-	int		 len;
-
-	ck_assert_ptr_nonnull(id);
-	ck_assert_ptr_nonnull(OCSP_basic_add1_status(bs, id,
-	    V_OCSP_CERTSTATUS_GOOD, 0, NULL, thisupd, nextupd));
-	ck_assert_int_eq(OCSP_basic_sign(bs, ca, key, EVP_sha256(), NULL, 0),
-	    1);
-	resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
-	ck_assert_ptr_nonnull(resp);
-	ck_assert_int_gt(len = i2d_OCSP_RESPONSE(resp, &der), 0);
-	ck_assert_ptr_nonnull(f = fopen(th_path(name), "wb"));
-	ck_assert_uint_eq(fwrite(der, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	OPENSSL_free(der);
-	OCSP_RESPONSE_free(resp);
-	OCSP_BASICRESP_free(bs);
-	OCSP_CERTID_free(id);
-	ASN1_TIME_free(thisupd);
-	ASN1_TIME_free(nextupd);
-	EVP_PKEY_free(key);
-	X509_free(ca);
-	X509_free(cert);
-}
-
-/*
  * Write to <name> a response about a.crt saying <status>, made <this_days>
  * from now, with a nextUpdate a day later unless <no_next>, signed by the
  * certificate <signer> with <key> (files of the test dir); its certificate
@@ -1310,7 +1268,9 @@ START_TEST(ocsp_response_errors)
 	    ">/dev/null 2>&1 && openssl ocsp -index index.txt -rsigner cca.pem "
 	    "-rkey cca.key -CA ca.pem -reqin a.req -respout stranger.ocsp "
 	    "-ndays 1 >/dev/null 2>&1");
-	write_stale_ocsp("stale.ocsp");
+	/* Signed properly, but its nextUpdate was yesterday. */
+	write_ocsp("stale.ocsp", V_OCSP_CERTSTATUS_GOOD, -2, false, "ca.pem",
+	    "ca.key", NULL);
 	assert_cert_error(WITH_OCSP("b.ocsp"), "bad.conf:5: ocsp_response: "
 	    "@TMPDIR@/b.ocsp: it is not about this certificate");
 	assert_cert_error(WITH_OCSP("stranger.ocsp"), "bad.conf:5: "

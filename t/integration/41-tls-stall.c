@@ -102,30 +102,6 @@ make_cert(void)
 	ck_assert_msg(rc == 0, "openssl req exited %d: %s%s", rc, out, err);
 }
 
-/* The worker: the child of the master that is not the helper. */
-static pid_t
-worker_pid(void)
-{
-	pid_t		 kids[16];
-	const char	*log;
-	size_t		 n = 0, i;
-	int64_t		 end = th_deadline(TH_START_MS);
-
-	do {
-		log = th_read_file(th_path("error.log"));
-		n = th_children(th_master(), kids, TH_NELEM(kids));
-		if (n == 2 && log != NULL && strstr(log, "#helper:") != NULL)
-			break;
-		th_nap();
-	} while (!th_expired(end));
-	ck_assert_uint_eq(n, 2);
-	for (i = 0; i < n; i++)
-		if (strstr(log, th_printf(" %d#helper:", (int)kids[i])) == NULL)
-			return kids[i];
-	ck_abort_msg("no worker among the master's children");
-	return -1;
-}
-
 /* The anonymous resident memory of <pid>, in KiB (RssAnon). */
 static long
 anon_kb(pid_t pid)
@@ -340,7 +316,7 @@ START_TEST(stalled_handshakes_are_cheap_and_dropped)
 	no_quarantine();
 	th_start(th_conf(STALL_CONF));
 	port = th_portn(1);
-	worker = worker_pid();
+	worker = th_worker(th_master());
 	/* OpenSSL and the pools set themselves up on first use. */
 	for (i = 0; i < 3; i++)
 		assert_served(port, "at first");

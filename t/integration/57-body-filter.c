@@ -439,30 +439,6 @@ vmrss_kb(pid_t pid)
 	return kb;
 }
 
-/* The only worker of <master>: the child the log does not name helper. */
-static pid_t
-worker_pid(pid_t master)
-{
-	const char *line, *p;
-	pid_t	 kids[8], worker = -1;
-	size_t	 n, i;
-	int	 helper;
-
-	line = th_wait_file_line(th_path("error.log"), "#helper: ",
-	    TH_START_MS);
-	ck_assert_msg(line != NULL && (p = strstr(line, "] ")) != NULL &&
-	    sscanf(p + 2, "%d#", &helper) == 1, "no helper in the log");
-	n = th_children(master, kids, TH_NELEM(kids));
-	for (i = 0; i < n; i++) {
-		if (kids[i] != helper) {
-			ck_assert_msg(worker == -1, "more than one worker");
-			worker = kids[i];
-		}
-	}
-	ck_assert_msg(worker > 0, "no worker");
-	return worker;
-}
-
 /* GET /bulk/<len> as HTTP/1.0 (close-delimited), checked as it comes. */
 static void
 download(int port, uint64_t len, pid_t worker, long *max_kb)
@@ -505,7 +481,7 @@ START_TEST(bounded_memory)
 	long	 before, max_kb = 0;
 
 	th_origin_start(th_portn(2), "A");
-	worker = worker_pid(th_start(conf(CONF("\"filter\"",
+	worker = th_worker(th_start(conf(CONF("\"filter\"",
 	    "filter_fail_after = 1099511627776L;"))));
 	download(th_portn(1), 8 << 20, worker, &max_kb);
 	before = max_kb = vmrss_kb(worker);
@@ -594,7 +570,7 @@ START_TEST(tiny_chunks_bounded_memory)
 	char	*want;
 
 	origin = tiny_chunk_origin(th_portn(2), NCHUNKS);
-	worker = worker_pid(th_start(conf(UPPER)));
+	worker = th_worker(th_start(conf(UPPER)));
 	before = max_kb = vmrss_kb(worker);
 	c = th_conn_open(th_portn(1));
 	/* A small window: lintel's writes block soon. */

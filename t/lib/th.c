@@ -533,6 +533,37 @@ th_children(pid_t pid, pid_t *out, size_t max)
 }
 
 pid_t
+th_worker(pid_t master)
+{
+	const char	*line, *p;
+	pid_t		 kids[8], worker = -1;
+	size_t		 n, i, workers = 0;
+	int		 helper;
+	int64_t		 end = th_deadline(TH_START_MS);
+
+	line = th_wait_file_line(th_path("error.log"), "#helper: ",
+	    TH_START_MS);
+	ck_assert_msg(line != NULL && (p = strstr(line, "] ")) != NULL &&
+	    sscanf(p + 2, "%d#", &helper) == 1, "no helper in the log");
+	/* The worker may be forked a moment after the helper logged. */
+	do {
+		n = th_children(master, kids, TH_NELEM(kids));
+		for (i = 0, workers = 0; i < n; i++) {
+			if (kids[i] != helper) {
+				worker = kids[i];
+				workers++;
+			}
+		}
+		if (workers > 0)
+			break;
+		th_nap();
+	} while (!th_expired(end));
+	ck_assert_msg(workers == 1, "%zu workers among %zu children",
+	    workers, n);
+	return worker;
+}
+
+pid_t
 th_read_pid(const char *path)
 {
 	const char	*s;

@@ -121,6 +121,12 @@ const char	*th_status_str(int status);
 pid_t		 th_read_pid(const char *path);
 /* Children of <pid> (from /proc/<pid>/task/<pid>/children), up to <max>. */
 size_t		 th_children(pid_t pid, pid_t *out, size_t max);
+/*
+ * The worker of <master> started with one worker: once its helper has
+ * logged ("1234#helper: ..." at info), the child that is not the helper.
+ * Fails the test unless there is exactly one.
+ */
+pid_t		 th_worker(pid_t master);
 /* True if <pid> exists and is not a zombie. */
 bool		 th_alive(pid_t pid);
 /* Contents of /proc/<pid>/cmdline with NULs as spaces, harness-owned. */
