@@ -282,11 +282,10 @@ START_TEST(http10_client)
 }
 END_TEST
 
-START_TEST(no_route_404)
+/* Origin A, and lintel with a single route: /app/ to it. */
+static void
+start_app_route(void)
 {
-	th_resp_t	*r;
-	int		 port;
-
 	origin = th_origin_start(th_portn(2), "A");
 	th_start(th_conf(TH_BASE
 	    "upstreams = ( { name = \"origin\";\n"
@@ -294,6 +293,14 @@ START_TEST(no_route_404)
 	    "sites = ( { listen = [ \"127.0.0.1:@PORT_1@\" ];\n"
 	    "  routes = ( { path = \"/app/\"; upstream = \"origin\"; } ); "
 	    "} );\n"));
+}
+
+START_TEST(no_route_404)
+{
+	th_resp_t	*r;
+	int		 port;
+
+	start_app_route();
 	port = th_portn(1);
 
 	r = th_get(port, "/elsewhere");
@@ -321,13 +328,7 @@ START_TEST(pipelined_404_then_half_close)
 	th_resp_t	*r;
 	int		 port;
 
-	origin = th_origin_start(th_portn(2), "A");
-	th_start(th_conf(TH_BASE
-	    "upstreams = ( { name = \"origin\";\n"
-	    "  servers = ( { address = \"127.0.0.1:@PORT_2@\"; } ); } );\n"
-	    "sites = ( { listen = [ \"127.0.0.1:@PORT_1@\" ];\n"
-	    "  routes = ( { path = \"/app/\"; upstream = \"origin\"; } ); "
-	    "} );\n"));
+	start_app_route();
 	port = th_portn(1);
 
 	c = th_conn_open(port);

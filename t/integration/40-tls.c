@@ -1133,21 +1133,30 @@ START_TEST(reload_swaps_certificate_under_load)
 }
 END_TEST
 
+/* `lintel -t` on <file>, a site with certificate entry <entry>: its exit
+ * status, and its stderr in <*err>. */
+static int
+check_cert_entry(const char *file, const char *entry, char **err)
+{
+	const char	*conf;
+	char		*out;
+
+	conf = th_conf_file(file, th_printf(TLS_BASE UPS
+	    "sites = ( { listen = \"127.0.0.1:@PORT_1@ tls\";\n"
+	    "  tls = { certificates = ( %s ); }; " ROUTE_ORIGIN " } );\n",
+	    entry));
+	return th_lintel(&out, err, "-t", "-c", conf, NULL);
+}
+
 /* `lintel -t` on a site with certificate entry <entry> fails with <want>. */
 #define assert_cert_error(entry, want) \
 	assert_cert_error_at(__LINE__, (entry), (want))
 static void
 assert_cert_error_at(int line, const char *entry, const char *want)
 {
-	const char	*conf;
-	char		*out, *err;
-	int		 rc;
+	char	*err;
+	int	 rc = check_cert_entry("bad.conf", entry, &err);
 
-	conf = th_conf_file("bad.conf", th_printf(TLS_BASE UPS
-	    "sites = ( { listen = \"127.0.0.1:@PORT_1@ tls\";\n"
-	    "  tls = { certificates = ( %s ); }; " ROUTE_ORIGIN " } );\n",
-	    entry));
-	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
 	ck_assert_msg(rc == 1, "line %d: lintel -t exited %d:\n%s", line, rc,
 	    err);
 	ck_assert_msg(strstr(err, th_expand(want)) != NULL, "line %d: "
@@ -1291,15 +1300,9 @@ END_TEST
 static void
 assert_cert_ok_at(int line, const char *entry)
 {
-	const char	*conf;
-	char		*out, *err;
-	int		 rc;
+	char	*err;
+	int	 rc = check_cert_entry("good.conf", entry, &err);
 
-	conf = th_conf_file("good.conf", th_printf(TLS_BASE UPS
-	    "sites = ( { listen = \"127.0.0.1:@PORT_1@ tls\";\n"
-	    "  tls = { certificates = ( %s ); }; " ROUTE_ORIGIN " } );\n",
-	    entry));
-	rc = th_lintel(&out, &err, "-t", "-c", conf, NULL);
 	ck_assert_msg(rc == 0, "line %d: lintel -t exited %d:\n%s", line, rc,
 	    err);
 }
